@@ -1,0 +1,244 @@
+package db
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/go-sql-driver/mysql"
+	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Engine names the database server kind behind a data index.
+type Engine string
+
+const (
+	MySQL  Engine = "mysql"
+	SQLite Engine = "sqlite"
+)
+
+// DB is an open data index.
+type DB struct {
+	Gorm   *gorm.DB
+	Engine Engine
+	// password is kept only so that it can be scrubbed from driver messages.
+	password string
+}
+
+// ErrNoDatabase is returned when the configuration names no database.
+var ErrNoDatabase = errors.New("No database configured.")
+
+// ErrConnectFailed is returned for a database URL alpenhorn cannot use.
+var ErrConnectFailed = errors.New("Database connect failed.")
+
+// busyTimeout is how long an SQLite connection waits for another process's
+// write lock before giving up; several daemons and CLIs share one file.
+const busyTimeout = 60 * time.Second
+
+// connMaxLifetime is kept below MySQL's shortest common idle timeout so that
+// the pool never hands out a connection the server has already dropped.
+const connMaxLifetime = 3 * time.Minute
+
+// Open connects to the data index named by a database URL as alpenhorn
+// accepts it: mysql://user:pass@host:port/db or sqlite:///path/to/file.db.
+// Like the Python connector it does not touch the server until the first
+// query, so reachability errors surface at the schema check.
+func Open(rawURL string) (*DB, error) {
+	if rawURL == "" {
+		return nil, ErrNoDatabase
+	}
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, ErrConnectFailed
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		// Connect lazily, as the Python connector does: reachability errors
+		// surface at the first query, the schema check.
+		DisableAutomaticPing: true,
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite", "sqliteext":
+		path, query, _ := strings.Cut(rest, "?")
+		path = strings.TrimPrefix(path, "/")
+		if path == "" {
+			return nil, ErrConnectFailed
+		}
+		dsn := sqliteDSN(path, query)
+		g, err := gorm.Open(sqlite.Open(dsn), cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &DB{Gorm: g, Engine: SQLite}, nil
+	case "mysql", "mysql+pool":
+		dsn, password, err := mysqlDSN(rest)
+		if err != nil {
+			return nil, err
+		}
+		g, err := gorm.Open(gormmysql.New(gormmysql.Config{DSN: dsn, SkipInitializeWithVersion: true}), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s", redact(err.Error(), password))
+		}
+		sqlDB, err := g.DB()
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetConnMaxLifetime(connMaxLifetime)
+		sqlDB.SetConnMaxIdleTime(time.Minute)
+		return &DB{Gorm: g, Engine: MySQL, password: password}, nil
+	}
+	return nil, ErrConnectFailed
+}
+
+// sqliteDSN turns the URL path into a driver DSN. WAL lets readers proceed
+// while one process writes; IMMEDIATE transactions take the write lock up
+// front, so two writers queue on the busy timeout instead of failing with
+// "database is locked" when both try to upgrade a read lock.
+func sqliteDSN(path, query string) string {
+	if path != ":memory:" && !strings.HasPrefix(path, "/") {
+		// sqlite:///relative.db is relative; sqlite:////abs.db is absolute.
+		path = "./" + path
+	}
+	v, _ := url.ParseQuery(query)
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	if path != ":memory:" {
+		v.Add("_pragma", "journal_mode(WAL)")
+		v.Add("_pragma", "synchronous(NORMAL)")
+	}
+	v.Set("_txlock", "immediate")
+	return path + "?" + v.Encode()
+}
+
+// mysqlDSN converts user:pass@host:port/db[?k=v] to a go-sql-driver DSN.
+// The password is taken verbatim (not percent-decoded), as peewee does.
+func mysqlDSN(rest string) (string, string, error) {
+	at := strings.LastIndex(rest, "@")
+	cfg := mysql.NewConfig()
+	hostpart := rest
+	var password string
+	if at >= 0 {
+		user, pass, _ := strings.Cut(rest[:at], ":")
+		cfg.User, cfg.Passwd, password = user, pass, pass
+		hostpart = rest[at+1:]
+	}
+	hostpart, query, _ := strings.Cut(hostpart, "?")
+	hostport, dbname, _ := strings.Cut(hostpart, "/")
+	if hostport == "" || dbname == "" {
+		return "", password, ErrConnectFailed
+	}
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		hostport = net.JoinHostPort(hostport, "3306")
+	}
+	cfg.Net, cfg.Addr, cfg.DBName = "tcp", hostport, dbname
+	if q, err := url.ParseQuery(query); err == nil {
+		if s := q.Get("unix_socket"); s != "" {
+			cfg.Net, cfg.Addr = "unix", s
+		}
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Timeout = 10 * time.Second
+	// Strict mode: a value too long for its column, or an invalid enum, is
+	// an error rather than silently truncated as in Python's session.
+	cfg.Params = map[string]string{"sql_mode": "'STRICT_ALL_TABLES,PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION'", "time_zone": "'+00:00'"}
+	return cfg.FormatDSN(), password, nil
+}
+
+// Close releases the connection pool.
+func (d *DB) Close() error {
+	s, err := d.Gorm.DB()
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// Redact removes the database password from a message meant for people.
+func (d *DB) Redact(msg string) string { return redact(msg, d.password) }
+
+func redact(msg, password string) string {
+	if password != "" {
+		msg = strings.ReplaceAll(msg, password, "***")
+	}
+	return urlPassword.ReplaceAllString(msg, "$1:***@")
+}
+
+var urlPassword = regexp.MustCompile(`(//[^:/@\s]+):[^@\s]*@`)
+
+// RedactURL hides the password of a database URL.
+func RedactURL(u string) string { return redact(u, "") }
+
+// Retryable decides, in one place, whether a failed statement may be tried
+// again: lost connections and a busy SQLite file are; constraint violations,
+// syntax errors and everything else are not.
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1205, 1213, 2006, 2013, 1927, 1053: // lock wait, deadlock, gone away, lost, killed, shutdown
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY") ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe")
+}
+
+// Retry runs fn until it succeeds, fails with an error that is not
+// retryable, or ctx ends. fn must be safe to repeat: one statement, or a
+// whole transaction that rolled back.
+func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := fn(d.Gorm.WithContext(ctx))
+		if !Retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		if delay < 5*time.Second {
+			delay *= 2
+		}
+	}
+}
+
+// Transaction runs fn in one transaction, retried as a whole when the
+// failure was a lost connection or a lock conflict.
+func (d *DB) Transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return d.Retry(ctx, func(g *gorm.DB) error { return g.Transaction(fn) })
+}
+
+// NameEq returns a WHERE clause comparing column with a name the way MySQL's
+// default collation does (case-insensitively), on every engine, so that
+// name look-ups and clashes behave the same on SQLite.
+func (d *DB) NameEq(column string) string {
+	if d.Engine == SQLite {
+		return column + " = ? COLLATE NOCASE"
+	}
+	return column + " = ?"
+}
