@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/config"
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+)
+
+// App is one invocation of the alpenhorn command: its streams, global
+// options and, once a command needs them, the configuration and database.
+type App struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	verbosity     int
+	testIsolation bool
+	confFile      string
+
+	stdin *bufio.Reader
+	cfg   *config.Config
+	index *db.DB
+}
+
+// Echo prints normal command output, which -q suppresses.
+func (a *App) Echo(format string, args ...any) {
+	if a.verbosity >= 3 {
+		fmt.Fprintf(a.Stdout, format+"\n", args...)
+	}
+}
+
+// Print writes output that -q does not suppress (prompts, db init's messages).
+func (a *App) Print(format string, args ...any) { fmt.Fprintf(a.Stdout, format+"\n", args...) }
+
+// Config loads the configuration files on first use.
+func (a *App) Config() (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	cfg, err := config.Load(config.Options{TestIsolation: a.testIsolation, ConfFile: a.confFile}, logging.CLILogf)
+	if err != nil {
+		return nil, err
+	}
+	a.cfg = cfg
+	return cfg, nil
+}
+
+// DB opens the data index; with check set it also insists on the schema
+// version this alpenhorn supports.
+func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
+	if a.index == nil {
+		cfg, err := a.Config()
+		if err != nil {
+			return nil, err
+		}
+		d, err := openIndex(cfg)
+		if err != nil {
+			if errors.Is(err, db.ErrNoDatabase) || errors.Is(err, db.ErrConnectFailed) {
+				return nil, fmt.Errorf("Unable to connect to the database: %s\nSee --help-config for more details.", err)
+			}
+			return nil, err
+		}
+		a.index = d
+	}
+	if check {
+		if err := a.index.CheckSchema(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return a.index, nil
+}
+
+// redact hides database credentials in anything printed.
+func (a *App) redact(msg string) string {
+	if a.index != nil {
+		return a.index.Redact(msg)
+	}
+	return db.RedactURL(msg)
+}
+
+// Confirm asks "Continue? [y/N]: " until it gets an answer. End of input
+// aborts the command.
+func (a *App) Confirm() (bool, error) {
+	if a.stdin == nil {
+		a.stdin = bufio.NewReader(a.Stdin)
+	}
+	for {
+		fmt.Fprint(a.Stdout, "Continue? [y/N]: ")
+		line, err := a.stdin.ReadString('\n')
+		if err != nil && line == "" {
+			fmt.Fprintln(a.Stdout)
+			return false, errAborted
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true, nil
+		case "", "n", "no":
+			return false, nil
+		}
+		fmt.Fprintln(a.Stdout, "Error: invalid input")
+	}
+}
+
+// close releases the database connection.
+func (a *App) close() {
+	if a.index != nil {
+		a.index.Close()
+	}
+}

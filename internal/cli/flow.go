@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+)
+
+// phase is one pass of a check/confirm/update command: in check mode it
+// reports what would happen ("Would sync ..."); in update mode it does it.
+// first is true for the first pass shown to the user, which alone prints
+// the one-time details. It returns true when there was nothing to do.
+type phase func(update, first bool) (nothing bool, err error)
+
+// confirmFlow runs the check / confirm / update flow shared by group sync,
+// node sync, node clean and node verify. Each pass computes its selection
+// afresh in its own transaction; the prompt is never inside one.
+func (a *App) confirmFlow(cmd *cobra.Command, check, force, listOnStdin bool, run phase) error {
+	if err := notBoth(cmd, "check", check, "force", force); err != nil {
+		return err
+	}
+	if listOnStdin && !force && !check {
+		logrus.Warn("stdin has been redirected without --force.  Automatically enabling --check mode.")
+		check = true
+	}
+	if force {
+		_, err := run(true, true)
+		return err
+	}
+	nothing, err := run(false, true)
+	if err != nil || check || nothing {
+		return err
+	}
+	a.Echo("")
+	ok, err := a.Confirm()
+	if err != nil {
+		return err
+	}
+	a.Echo("")
+	if !ok {
+		a.Echo("Cancelled.")
+		return nil
+	}
+	_, err = run(true, false)
+	return err
+}

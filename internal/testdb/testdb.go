@@ -1,0 +1,55 @@
+// Package testdb gives tests real databases to run against: a fresh SQLite
+// file, or a fresh database on a real MariaDB server that the package starts
+// for the test binary.
+//
+// Every test of the data index should run on both engines:
+//
+//	func TestMain(m *testing.M) { testdb.Main(m) }
+//
+//	func TestSomething(t *testing.T) {
+//		testdb.Engines(t, func(t *testing.T, url string) { … })
+//	}
+//
+// The MariaDB server is started on first use (one per test binary), with its
+// own data directory, a password-protected user, TCP on 127.0.0.1 at a free
+// port and a private socket. Main stops it and removes its files when the
+// tests end; on Linux the server also dies with the test binary if that
+// crashes.
+//
+// Environment:
+//
+//	ALPENHORN_TEST_MARIADBD=none           behave as if MariaDB were not installed
+//	ALPENHORN_TEST_MARIADBD=/path/mariadbd use this server binary
+//	ALPENHORN_TEST_REQUIRE_MARIADB=1       fail, instead of skip, when MariaDB is missing
+//
+// Without MariaDB the MariaDB tests are skipped, and the binary says so on
+// stderr.
+package testdb
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// SQLiteURL returns the URL of a new, empty SQLite data index in the test's
+// temporary directory.
+func SQLiteURL(t testing.TB) string {
+	t.Helper()
+	// The path is absolute, so the URL has four slashes, as alpenhorn
+	// expects for an absolute SQLite path.
+	return "sqlite:///" + filepath.Join(t.TempDir(), "index.db")
+}
+
+// Engines runs f once per database engine, as the subtests "sqlite" and
+// "mariadb", each with the URL of a fresh, empty database.
+func Engines(t *testing.T, f func(t *testing.T, url string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Helper()
+		f(t, SQLiteURL(t))
+	})
+	t.Run("mariadb", func(t *testing.T) {
+		t.Helper()
+		f(t, MariaDB(t))
+	})
+}
