@@ -59,7 +59,7 @@ func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := openIndex(cfg)
+		d, err := openIndex(ctx, cfg)
 		if err != nil {
 			if errors.Is(err, db.ErrNoDatabase) || errors.Is(err, db.ErrConnectFailed) {
 				return nil, fmt.Errorf("Unable to connect to the database: %s\nSee --help-config for more details.", err)

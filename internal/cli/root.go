@@ -17,6 +17,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/config"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/extension"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 )
 
@@ -85,7 +86,7 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 		fmt.Fprintf(a.Stdout, "alpenhorn %s (Go %s)\n\n%s\n", Version, strings.TrimPrefix(runtime.Version(), "go"), licence)
 		return nil, true, nil
 	case *helpConfig:
-		fmt.Fprintln(a.Stdout, config.HelpText)
+		fmt.Fprint(a.Stdout, config.HelpText)
 		return nil, true, nil
 	}
 	if fs.Changed("conf") {
@@ -148,6 +149,9 @@ func newRoot(a *App) *cobra.Command {
 		}
 		root.AddCommand(cmd)
 	}
+	// Extension commands exist whether or not the configuration enables the
+	// extension, because the command line is parsed before any file is read.
+	root.AddCommand(extension.Commands(func(ctx context.Context) (*db.DB, error) { return a.DB(ctx, false) })...)
 	return root
 }
 
@@ -188,9 +192,24 @@ func leaf(use, short string, run func(cmd *cobra.Command, args []string) error) 
 	}
 }
 
-// openIndex connects to the configured data index, through a database
-// extension when one is configured.
-func openIndex(cfg *config.Config) (*db.DB, error) {
+// openIndex loads the configured extensions and connects to the data
+// index, through a database extension when one is configured.
+func openIndex(ctx context.Context, cfg *config.Config) (*db.DB, error) {
+	names, err := cfg.Extensions()
+	if err != nil {
+		return nil, err
+	}
+	set, err := extension.Load(ctx, names, cfg.Raw())
+	if err != nil {
+		return nil, err
+	}
+	if ext := set.Database(ctx); ext != nil {
+		conf, err := cfg.Database()
+		if err != nil {
+			return nil, err
+		}
+		return ext.Connect(ctx, conf)
+	}
 	url, err := cfg.DatabaseURL()
 	if err != nil {
 		return nil, err
