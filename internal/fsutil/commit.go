@@ -1,0 +1,46 @@
+package fsutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// CommitTemp moves the finished temporary file tmp onto dst, which must be
+// in the same directory, replacing any file there in one step: readers see
+// either the old file or the whole new one. tmp's data is flushed to disk
+// first and the directory afterwards, so after a crash dst holds the old
+// or the new file but never a truncated one. On failure tmp is left for
+// the caller to remove.
+func CommitTemp(tmp, dst string) error {
+	dir := filepath.Dir(dst)
+	if filepath.Dir(tmp) != dir {
+		return fmt.Errorf("commit %s: temporary file %s is in another directory", dst, tmp)
+	}
+	if err := syncPath(tmp); err != nil {
+		return err
+	}
+	// rename(2) does nothing, and leaves tmp behind, when tmp and dst are
+	// already links to one file (a repeated hard-link pull).
+	if ti, err := os.Stat(tmp); err == nil {
+		if di, err := os.Stat(dst); err == nil && os.SameFile(ti, di) {
+			return os.Remove(tmp)
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return syncPath(dir)
+}
+
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,80 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+)
+
+// killGrace is how long a timed-out command gets, after SIGTERM, to remove
+// its own temporary files before its whole process group is killed.
+const killGrace = 5 * time.Second
+
+// cmdResult is the outcome of a command that ran to its end or was killed
+// for overrunning.
+type cmdResult struct {
+	exit           int
+	stdout, stderr string
+	timedOut       bool
+}
+
+// run executes args (never through a shell) with stdout and stderr
+// captured, as alpenhorn's run_command does, including its two log lines.
+// A command still running after timeout seconds (0: no limit) is killed
+// and reported with timedOut set and no output. The error is non-nil only
+// when the command could not be started or ctx ended.
+func run(ctx context.Context, args []string, timeout float64) (cmdResult, error) {
+	log := logging.FromContext(ctx, logging.LoggerUtil)
+	line := strings.Join(args, " ")
+	log.Debugf("Running command [timeout=%s]: %s", FormatTimeout(timeout), line)
+
+	cctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, time.Duration(timeout*float64(time.Second)))
+		defer cancel()
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(cctx, args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A session of its own: ssh then has no terminal to prompt on (it fails
+	// instead of stopping on SIGTTIN), and the whole group (rsync and the
+	// ssh it started) can be signalled together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = killGrace
+	err := cmd.Run()
+	if cctx.Err() != nil && cmd.Process != nil {
+		// Whatever the group left running (an ssh holding the pipes) goes.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if ctx.Err() != nil {
+		return cmdResult{}, context.Cause(ctx)
+	}
+	if cctx.Err() != nil {
+		logging.FromContext(ctx, logging.LoggerUtil).Warnf("Process overrun [timeout=%s]: %s", FormatTimeout(timeout), line)
+		return cmdResult{exit: -1, timedOut: true}, nil
+	}
+	res := cmdResult{
+		stdout: strings.ToValidUTF8(stdout.String(), "\uFFFD"),
+		stderr: strings.ToValidUTF8(stderr.String(), "\uFFFD"),
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.exit = ee.ExitCode()
+	case errors.Is(err, exec.ErrWaitDelay):
+		// The command exited with status 0 but left a child holding its
+		// output open; the status is what counts.
+	default:
+		return cmdResult{}, err
+	}
+	return res, nil
+}
