@@ -1,8 +1,9 @@
 package cli
 
 import (
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 )
 
 // phase is one pass of a check/confirm/update command: in check mode it
@@ -18,10 +19,7 @@ func (a *App) confirmFlow(cmd *cobra.Command, check, force, listOnStdin bool, ru
 	if err := notBoth(cmd, "check", check, "force", force); err != nil {
 		return err
 	}
-	if listOnStdin && !force && !check {
-		logrus.Warn("stdin has been redirected without --force.  Automatically enabling --check mode.")
-		check = true
-	}
+	check = stdinCheck(check, force, listOnStdin)
 	if force {
 		_, err := run(true, true)
 		return err
@@ -42,4 +40,15 @@ func (a *App) confirmFlow(cmd *cobra.Command, check, force, listOnStdin bool, ru
 	}
 	_, err = run(true, false)
 	return err
+}
+
+// stdinCheck switches to check mode, with a warning, when the file list is
+// read from stdin without --check or --force: stdin is then used up, so the
+// prompt could not be answered.
+func stdinCheck(check, force, listOnStdin bool) bool {
+	if listOnStdin && !force && !check {
+		logging.Named(logging.LoggerCLI).Warn("stdin has been redirected without --force.  Automatically enabling --check mode.")
+		return true
+	}
+	return check
 }

@@ -46,7 +46,7 @@ func nodeActivateCommand(a *App) *cobra.Command {
 		a.Echo("%s", msg)
 		return nil
 	})
-	loc.flags(cmd, "set the node's %s before activating it")
+	loc.flags(cmd, " before activating")
 	return cmd
 }
 
@@ -56,13 +56,12 @@ type nodeLocation struct {
 	address, host, root, username stringValue
 }
 
-// flags registers the four options; help is a format taking the field's
-// description.
-func (l *nodeLocation) flags(cmd *cobra.Command, help string) {
-	cmd.Flags().Var(&l.address, "address", fmt.Sprintf(help, "address for remote access (ADDR)"))
-	cmd.Flags().Var(&l.host, "host", fmt.Sprintf(help, "host, whose daemon manages it (HOST)"))
-	cmd.Flags().Var(&l.root, "root", fmt.Sprintf(help, "root directory or mount point (ROOT)"))
-	cmd.Flags().Var(&l.username, "username", fmt.Sprintf(help, "user name for remote access (USER)"))
+// flags registers the four options; suffix ends each help line.
+func (l *nodeLocation) flags(cmd *cobra.Command, suffix string) {
+	cmd.Flags().Var(&l.address, "address", "set the address used for remote access to `ADDR`"+suffix)
+	cmd.Flags().Var(&l.host, "host", "set the host whose daemon manages the node to `HOST`"+suffix)
+	cmd.Flags().Var(&l.root, "root", "set the node's root directory or mount point to `ROOT`"+suffix)
+	cmd.Flags().Var(&l.username, "username", "set the user name used for remote access to `USER`"+suffix)
 }
 
 // checkLengths refuses values that do not fit their columns.

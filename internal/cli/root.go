@@ -51,11 +51,15 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 
 	root := newRoot(a)
+	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		root.SetArgs(append(args[:1:1], skipGlobals(args[1:])...))
+		return a.exitCode(root.ExecuteContext(ctx))
+	}
 	rest, done, err := a.parseGlobals(root, args)
 	if done || err != nil {
 		return a.exitCode(err)
 	}
-	logging.SetupCLI(a.verbosity)
+	logging.SetupCLIOutput(a.Stderr, a.verbosity)
 	root.SetArgs(rest)
 	return a.exitCode(root.ExecuteContext(ctx))
 }
@@ -123,6 +127,23 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 	return rest, false, nil
 }
 
+// skipGlobals drops the global options from a command line that shell
+// completion passes on, since cobra knows only the command words' own. The
+// last word is the one being completed and always stays.
+func skipGlobals(args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	i := 0
+	for i+1 < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		if args[i] == "-c" || args[i] == "--conf" {
+			i++
+		}
+		i++
+	}
+	return args[min(i, len(args)-1):]
+}
+
 // silentExit ends the command with a status and no message.
 type silentExit struct{ code int }
 
@@ -151,6 +172,15 @@ func newRoot(a *App) *cobra.Command {
 	}
 	// Extension commands exist whether or not the configuration enables the
 	// extension, because the command line is parsed before any file is read.
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		// A missing or unknown shell is a usage error, as a missing or
+		// unknown command is in the other groups.
+		c.Args, c.RunE = cobra.ArbitraryArgs, unknownSubcommand
+		for _, shell := range c.Commands() {
+			shell.Args = positional
+		}
+	}
 	root.AddCommand(extension.Commands(func(ctx context.Context) (*db.DB, error) { return a.DB(ctx, false) })...)
 	return root
 }

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
+)
+
+func init() { register("file", fileFindCommand) }
+
+func fileFindCommand(a *App) *cobra.Command {
+	var acqNames, groupNames, nodeNames []string
+	var states copyStates
+	cmd := leaf("find", "List file copies in given states", func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		g := d.Gorm.WithContext(ctx)
+		nodes, err := resolveNodes(d, g, nodeNames, "no such node: %s")
+		if err != nil {
+			return err
+		}
+		groups, err := resolveGroups(d, g, groupNames, "no such group: %s")
+		if err != nil {
+			return err
+		}
+		acqs, err := resolveAcqs(d, g, acqNames, "No such acquisition: %s")
+		if err != nil {
+			return err
+		}
+		q := g.Table("archivefilecopy AS c").
+			Select("a.name AS acq, f.name AS file, n.name AS node, c.has_file AS has_file, c.wants_file AS wants_file").
+			Joins("JOIN archivefile AS f ON f.id = c.file_id").
+			Joins("JOIN archiveacq AS a ON a.id = f.acq_id").
+			Joins("JOIN storagenode AS n ON n.id = c.node_id").
+			Where(states.where("c"))
+		if len(acqs) > 0 {
+			q = q.Where("f.acq_id IN ?", acqIDs(acqs))
+		}
+		switch {
+		case len(groups) > 0 && len(nodes) > 0:
+			q = q.Where("(c.node_id IN ? OR n.group_id IN ?)", nodeIDs(nodes), groupIDs(groups))
+		case len(groups) > 0:
+			q = q.Where("n.group_id IN ?", groupIDs(groups))
+		case len(nodes) > 0:
+			q = q.Where("c.node_id IN ?", nodeIDs(nodes))
+		}
+		var found []struct {
+			Acq, File, Node string
+			HasFile         db.HasFile
+			WantsFile       db.WantsFile
+		}
+		if err := q.Scan(&found).Error; err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			a.Echo("No match.")
+			return nil
+		}
+		type row struct {
+			parts             []string
+			path, node, state string
+		}
+		rows := make([]row, len(found))
+		for i, f := range found {
+			p := f.Acq + "/" + f.File
+			rows[i] = row{strings.Split(p, "/"), p, f.Node, db.CopyState(f.HasFile, f.WantsFile)}
+		}
+		// Paths sort component by component, so "a/b" comes before "a-c".
+		sort.Slice(rows, func(i, j int) bool {
+			x, y := rows[i], rows[j]
+			if c := compareParts(x.parts, y.parts); c != 0 {
+				return c < 0
+			}
+			if x.node != y.node {
+				return x.node < y.node
+			}
+			return x.state < y.state
+		})
+		cells := make([][]any, len(rows))
+		for i, r := range rows {
+			cells[i] = []any{r.path, r.node, r.state}
+		}
+		a.Echo("%s", format.Table{Headers: []string{"File", "Node", "State"}, Rows: cells})
+		return nil
+	})
+	f := cmd.Flags()
+	f.StringArrayVar(&acqNames, "acq", nil, "only files in acquisition `ACQ` (repeatable)")
+	f.BoolVar(&states.corrupt, "corrupt", false, "find corrupt copies")
+	f.StringArrayVar(&groupNames, "group", nil, "only copies on nodes in `GROUP` (repeatable)")
+	f.BoolVar(&states.healthy, "healthy", false, "find healthy copies (the default)")
+	f.BoolVar(&states.missing, "missing", false, "find missing copies")
+	f.StringArrayVar(&nodeNames, "node", nil, "only copies on `NODE` (repeatable)")
+	f.BoolVar(&states.suspect, "suspect", false, "find suspect copies")
+	return cmd
+}
+
+// compareParts orders two lists of path components lexicographically.
+func compareParts(x, y []string) int {
+	for i := 0; i < len(x) && i < len(y); i++ {
+		if c := strings.Compare(x[i], y[i]); c != 0 {
+			return c
+		}
+	}
+	return len(x) - len(y)
+}
+
+func nodeIDs(nodes []*db.StorageNode) []int64 {
+	ids := make([]int64, len(nodes))
+	for i, n := range nodes {
+		ids[i] = n.ID
+	}
+	return ids
+}
+
+func groupIDs(groups []*db.StorageGroup) []int64 {
+	ids := make([]int64, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	return ids
+}
+
+func acqIDs(acqs []*db.ArchiveAcq) []int64 {
+	ids := make([]int64, len(acqs))
+	for i, a := range acqs {
+		ids[i] = a.ID
+	}
+	return ids
+}

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
+
+func init() { register("file", fileImportCommand) }
+
+func fileImportCommand(a *App) *cobra.Command {
+	var registerNew bool
+	cmd := leaf("import PATH NODE", "Ask the node's daemon to import a file", func(cmd *cobra.Command, args []string) error {
+		path, nodeName := args[0], args[1]
+		if strings.HasPrefix(path, "/") {
+			return usageErrorf(cmd, "PATH may not be absolute")
+		}
+		if err := db.CheckLength("path", path, db.MaxPath); err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+			node, err := resolveNode(d, tx, nodeName, "no such node: %s")
+			if err != nil {
+				return err
+			}
+			// The path goes to the daemon as typed; it resolves it against the node root.
+			req := db.ArchiveFileImportRequest{NodeID: node.ID, Path: path, Register: registerNew, Timestamp: db.TimePtr(db.Now())}
+			return tx.Create(&req).Error
+		})
+		if err != nil {
+			return err
+		}
+		a.Echo("Added new import request.")
+		return nil
+	})
+	cmd.Flags().BoolVarP(&registerNew, "register-new", "n", false, "register the file in the data index if it is not there yet")
+	return cmd
+}

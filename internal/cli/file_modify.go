@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
+
+func init() { register("file", fileModifyCommand) }
+
+func fileModifyCommand(a *App) *cobra.Command {
+	var md5 stringValue
+	var size intValue
+	var noReverify bool
+	cmd := leaf("modify FILE", "Change a file's recorded MD5 hash or size", func(cmd *cobra.Command, args []string) error {
+		path := args[0]
+		if !md5.set && !size.set {
+			return usageErrorf(cmd, "at least of --md5 or --size must be used.")
+		}
+		if size.set && size.v < 0 {
+			return errors.New("negative file size.")
+		}
+		if md5.set {
+			if err := checkMD5(md5.v); err != nil {
+				return err
+			}
+		}
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		var msg string
+		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+			file, err := resolveFile(d, tx, path)
+			if err != nil {
+				return err
+			}
+			updates := map[string]any{}
+			// The hash is compared as typed: a change of case is a change.
+			if md5.set && (file.MD5Sum == nil || *file.MD5Sum != md5.v) {
+				updates["md5sum"] = md5.v
+			}
+			if size.set && (file.SizeB == nil || *file.SizeB != size.v) {
+				updates["size_b"] = size.v
+			}
+			if len(updates) == 0 {
+				msg = "No change."
+				return nil
+			}
+			if err := tx.Model(&db.ArchiveFile{}).Where("id = ?", file.ID).Updates(updates).Error; err != nil {
+				return err
+			}
+			if noReverify {
+				msg = "File updated.  Re-verification skipped."
+				return nil
+			}
+			// Healthy and corrupt copies alike must be checked against the
+			// new record; copies already suspect are not counted again.
+			res := tx.Model(&db.ArchiveFileCopy{}).
+				Where("file_id = ? AND has_file <> 'N' AND wants_file <> 'N' AND has_file <> 'M'", file.ID).
+				Update("has_file", db.HasMaybe)
+			if res.Error != nil {
+				return res.Error
+			}
+			if n := res.RowsAffected; n > 0 {
+				msg = fmt.Sprintf("File updated.  %d %s will be re-verified.", n, nounFor(n, "copy", "copies"))
+			} else {
+				msg = "File updated.  No additional copies need re-verification."
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		a.Echo("%s", msg)
+		return nil
+	})
+	cmd.Flags().Var(&md5, "md5", "the new MD5 `HASH` (32 hex digits)")
+	cmd.Flags().BoolVar(&noReverify, "no-reverify", false, "do not ask for the file's copies to be re-verified")
+	cmd.Flags().Var(&size, "size", "the new `SIZE` in bytes")
+	return cmd
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
+
+func init() { register("file", fileSyncCommand) }
+
+func fileSyncCommand(a *App) *cobra.Command {
+	var cancel, force bool
+	var from, to string
+	cmd := leaf("sync FILE", "Request, or cancel, a copy of a file into a group", func(cmd *cobra.Command, args []string) error {
+		path := args[0]
+		if !cancel {
+			if from == "" {
+				return usageErrorf(cmd, "missing --from")
+			}
+			if to == "" {
+				return usageErrorf(cmd, "missing --to")
+			}
+		}
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		var out []string
+		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+			out = nil
+			file, err := resolveFile(d, tx, path)
+			if err != nil {
+				return err
+			}
+			if cancel {
+				msg, err := cancelFileSync(d, tx, file.ID, from, to)
+				out = append(out, msg)
+				return err
+			}
+			src, err := resolveNode(d, tx, from, "no such node: %s")
+			if err != nil {
+				return err
+			}
+			dest, err := resolveGroup(d, tx, to, "no such group: %s")
+			if err != nil {
+				return err
+			}
+			there, err := fileGroupState(tx, file.ID, dest.ID)
+			if err != nil {
+				return err
+			}
+			if there.state() == db.HasYes {
+				out = append(out, fmt.Sprintf("Not done: %s already present on Node \"%s\" in destination Group \"%s\".", path, there.node, to))
+				return nil
+			}
+			cp, err := copyOn(tx, file.ID, src.ID)
+			if err != nil {
+				return err
+			}
+			if cp == nil || cp.HasFile != db.HasYes {
+				if !force {
+					out = append(out, "Not done: File missing from source.")
+					return nil
+				}
+				out = append(out, "File missing from source: forcing request.")
+			}
+			req := db.ArchiveFileCopyRequest{FileID: file.ID, NodeFromID: src.ID, GroupToID: dest.ID, Timestamp: db.TimePtr(db.Now())}
+			if err := tx.Create(&req).Error; err != nil {
+				return err
+			}
+			out = append(out, "Request submitted.")
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, line := range out {
+			a.Echo("%s", line)
+		}
+		return nil
+	})
+	f := cmd.Flags()
+	f.BoolVar(&cancel, "cancel", false, "cancel pending requests for FILE, limited by --from and --to if given")
+	f.BoolVar(&force, "force", false, "request the copy even if the source node has no copy of FILE")
+	f.StringVar(&from, "from", "", "the `SOURCE_NODE` to copy FILE from (required unless --cancel)")
+	f.StringVar(&to, "to", "", "the `DEST_GROUP` to copy FILE into (required unless --cancel)")
+	return cmd
+}
+
+// cancelFileSync cancels the pending requests for a file, limited to a
+// source node and a destination group when they are named.
+func cancelFileSync(d *db.DB, tx *gorm.DB, fileID int64, from, to string) (string, error) {
+	q := tx.Model(&db.ArchiveFileCopyRequest{}).Where("file_id = ? AND cancelled = ? AND completed = ?", fileID, false, false)
+	if from != "" {
+		node, err := resolveNode(d, tx, from, "no such node: %s")
+		if err != nil {
+			return "", err
+		}
+		q = q.Where("node_from_id = ?", node.ID)
+	}
+	if to != "" {
+		group, err := resolveGroup(d, tx, to, "no such group: %s")
+		if err != nil {
+			return "", err
+		}
+		q = q.Where("group_to_id = ?", group.ID)
+	}
+	res := q.Update("cancelled", true)
+	switch {
+	case res.Error != nil:
+		return "", res.Error
+	case res.RowsAffected == 1:
+		return "Cancelled 1 request.", nil
+	case res.RowsAffected > 1:
+		return fmt.Sprintf("Cancelled %d requests.", res.RowsAffected), nil
+	}
+	return "No requests to cancel.", nil
+}

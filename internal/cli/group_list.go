@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
+)
+
+func init() { register("group", groupListCommand) }
+
+func groupListCommand(a *App) *cobra.Command {
+	return leaf("list", "List storage groups", func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		var groups []db.StorageGroup
+		if err := d.Gorm.WithContext(ctx).Order("id").Find(&groups).Error; err != nil {
+			return err
+		}
+		if len(groups) == 0 {
+			a.Echo("No storage groups found.")
+			return nil
+		}
+		t := format.Table{Headers: []string{"Name", "I/O Class", "Notes"}}
+		for _, g := range groups {
+			class := "Default"
+			if g.IOClass != nil {
+				class = *g.IOClass
+			}
+			t.Rows = append(t.Rows, []any{g.Name, class, g.Notes})
+		}
+		a.Echo("%s", t.String())
+		return nil
+	})
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// result is what one alpenhorn invocation printed and returned.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// writeConfig writes a configuration file naming the data index at url.
+func writeConfig(t testing.TB, url string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "alpenhorn.conf")
+	if err := os.WriteFile(path, []byte("database:\n  url: "+url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// run runs the alpenhorn command against the data index at url, isolated
+// from the host's configuration files, with stdin as its input.
+func run(t testing.TB, url, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	full := append([]string{"--test-isolation", "--conf", writeConfig(t, url)}, args...)
+	code := Main(full, strings.NewReader(stdin), &out, &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+// initIndex creates an empty data index at url.
+func initIndex(t testing.TB, url string) {
+	t.Helper()
+	if r := run(t, url, "", "db", "init"); r.code != 0 {
+		t.Fatalf("db init: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// openTestIndex opens the data index at url for a test to set up or inspect.
+func openTestIndex(t testing.TB, url string) *db.DB {
+	t.Helper()
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// snapshot renders every row of every data-index table, so that a test can
+// show that a failed command changed nothing.
+func snapshot(t testing.TB, d *db.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, table := range db.TableNames() {
+		rows, err := d.Gorm.Table(table).Order("id").Rows()
+		if err != nil {
+			t.Fatalf("reading %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				t.Fatalf("reading %s: %v", table, err)
+			}
+			b.WriteString(table)
+			for i, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprintf(&b, " %s=%v", cols[i], v)
+			}
+			b.WriteByte('\n')
+		}
+		rows.Close()
+	}
+	return b.String()
+}

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
+
+func init() { register("node", nodeCreateCommand) }
+
+func nodeCreateCommand(a *App) *cobra.Command {
+	var (
+		loc                                         nodeLocation
+		group, class, notes                         stringValue
+		ioEdit                                      ioConfigEdit
+		kind                                        storageTypeFlags
+		autoVerify                                  intValue
+		maxTotal, minAvail                          floatValue
+		createGroup, activate, autoImport, initNode bool
+	)
+	cmd := leaf("create NAME", "Create a new storage node", func(cmd *cobra.Command, args []string) error {
+		name := args[0]
+		if err := exactlyOne(cmd, "create-group", createGroup, "group", group.v != ""); err != nil {
+			return err
+		}
+		if err := checkNodeNumbers(cmd, &maxTotal, &autoVerify, &minAvail); err != nil {
+			return err
+		}
+		ioConfig, err := ioEdit.compose(nil)
+		if err != nil {
+			return err
+		}
+		storageType, err := kind.value(cmd)
+		if err != nil {
+			return err
+		}
+		if storageType == "" {
+			storageType = db.StorageField
+		}
+		if err := checkNodeStrings(name, &loc, &class); err != nil {
+			return err
+		}
+
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+			existing, err := findNode(d, tx, name)
+			if err != nil {
+				return err
+			}
+			if existing != nil {
+				return fmt.Errorf("node \"%s\" already exists.", name)
+			}
+			var g *db.StorageGroup
+			if createGroup {
+				if g, err = findGroup(d, tx, name); err != nil {
+					return err
+				}
+				if g != nil {
+					return fmt.Errorf("group \"%s\" already exists.", name)
+				}
+				g = &db.StorageGroup{Name: name}
+				if err := tx.Create(g).Error; err != nil {
+					return err
+				}
+			} else if g, err = resolveGroup(d, tx, group.v, "no such group: %s"); err != nil {
+				return err
+			}
+			node := db.StorageNode{
+				Name:        name,
+				Root:        loc.root.Ptr(),
+				Host:        loc.host.Ptr(),
+				Username:    loc.username.Ptr(),
+				Address:     loc.address.Ptr(),
+				IOClass:     class.Ptr(),
+				GroupID:     g.ID,
+				Active:      activate,
+				AutoImport:  autoImport,
+				AutoVerify:  autoVerify.v,
+				StorageType: storageType,
+				MinAvailGB:  minAvail.v,
+				Notes:       notes.Ptr(),
+				IOConfig:    ioConfig,
+			}
+			if maxTotal.set {
+				node.MaxTotalGB = &maxTotal.v
+			}
+			if err := tx.Omit("Group").Create(&node).Error; err != nil {
+				return err
+			}
+			if initNode {
+				return requestNodeInit(tx, node.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if createGroup {
+			a.Echo("Created storage group \"%s\".", name)
+		}
+		a.Echo("Created storage node \"%s\".", name)
+		return nil
+	})
+	f := cmd.Flags()
+	loc.flags(cmd, "")
+	f.BoolVar(&activate, "activate", false, "activate the node at once")
+	kind.flags(cmd, " (the default)")
+	f.BoolVar(&autoImport, "auto-import", false, "import new files as they appear on the node")
+	f.Var(&autoVerify, "auto-verify", "re-verify up to `COUNT` copies per update loop (0: never) (default 0)")
+	f.VarP(&class, "class", "i", "set the node's I/O class to `IO_CLASS` (default: Default)")
+	f.BoolVar(&createGroup, "create-group", false, "create a group named NAME for the node (instead of --group)")
+	f.Var(&group, "group", "put the node in the existing group `GROUP`")
+	f.BoolVar(&initNode, "init", false, "also ask the node's daemon to initialise it (see node init)")
+	ioEdit.flags(cmd)
+	f.Var(&maxTotal, "max-total", "limit the node's size to `SIZE` GiB")
+	f.Var(&minAvail, "min-avail", "keep at least `SIZE` GiB free on the node (default 0)")
+	f.Var(&notes, "notes", "set the node's notes to `COMMENT`")
+	return cmd
+}
+
+// checkNodeNumbers applies the range rules of node create and modify to
+// the numeric options, in alpenhorn's order. The upper limits are those of
+// the MySQL columns (INTEGER, FLOAT), which refuse larger values.
+func checkNodeNumbers(cmd *cobra.Command, maxTotal *floatValue, autoVerify *intValue, minAvail *floatValue) error {
+	if maxTotal.set && maxTotal.v <= 0 {
+		return usageErrorf(cmd, "--max-total must be positive")
+	}
+	if autoVerify.set && autoVerify.v < 0 {
+		return usageErrorf(cmd, "--auto-verify must be non-negative")
+	}
+	if minAvail.set && minAvail.v < 0 {
+		return usageErrorf(cmd, "--min-avail must be non-negative")
+	}
+	switch {
+	case maxTotal.set && !storableGB(maxTotal.v):
+		return usageErrorf(cmd, "--max-total is out of range")
+	case autoVerify.set && autoVerify.v > math.MaxInt32:
+		return usageErrorf(cmd, "--auto-verify is out of range")
+	case minAvail.set && !storableGB(minAvail.v):
+		return usageErrorf(cmd, "--min-avail is out of range")
+	}
+	return nil
+}
+
+// storableGB reports whether a size in GiB fits a single-precision column.
+func storableGB(v float64) bool { return !math.IsNaN(v) && math.Abs(v) <= math.MaxFloat32 }
+
+// checkNodeStrings refuses names and fields too long for their columns.
+func checkNodeStrings(name string, loc *nodeLocation, class *stringValue) error {
+	if err := db.CheckLength("node name", name, db.MaxNodeName); err != nil {
+		return err
+	}
+	if err := loc.checkLengths(); err != nil {
+		return err
+	}
+	return db.CheckLength("I/O class", class.v, db.MaxIOClass)
+}
+
+// storageTypeFlags are --archive, --field and --transport.
+type storageTypeFlags struct{ archive, field, transport bool }
+
+func (s *storageTypeFlags) flags(cmd *cobra.Command, fieldNote string) {
+	cmd.Flags().BoolVar(&s.archive, "archive", false, "make the node an archive node")
+	cmd.Flags().BoolVar(&s.field, "field", false, "make the node a field node, neither archive nor transport"+fieldNote)
+	cmd.Flags().BoolVar(&s.transport, "transport", false, "make the node a transport node")
+}
+
+// value returns the storage type asked for, or "" when none was.
+func (s *storageTypeFlags) value(cmd *cobra.Command) (db.StorageType, error) {
+	if err := notBoth(cmd, "archive", s.archive, "field", s.field); err != nil {
+		return "", err
+	}
+	if err := notBoth(cmd, "archive", s.archive, "transport", s.transport); err != nil {
+		return "", err
+	}
+	if err := notBoth(cmd, "field", s.field, "transport", s.transport); err != nil {
+		return "", err
+	}
+	switch {
+	case s.archive:
+		return db.StorageArchive, nil
+	case s.transport:
+		return db.StorageTransport, nil
+	case s.field:
+		return db.StorageField, nil
+	}
+	return "", nil
+}

@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
+
+func init() { register("node", nodeInitCommand) }
+
+func nodeInitCommand(a *App) *cobra.Command {
+	return leaf("init NODE", "Ask the node's daemon to initialise it", func(cmd *cobra.Command, args []string) error {
+		name := args[0]
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+			node, err := resolveNode(d, tx, name, "no such node: %s")
+			if err != nil {
+				return err
+			}
+			return requestNodeInit(tx, node.ID)
+		})
+		if err != nil {
+			return err
+		}
+		a.Echo("Requested initialisation of Node \"%s\".", name)
+		return nil
+	})
+}
+
+// requestNodeInit queues a request for the node's daemon to initialise it.
+// Repeats are harmless: the daemon ignores them once the node is set up.
+func requestNodeInit(tx *gorm.DB, nodeID int64) error {
+	req := db.ArchiveFileImportRequest{NodeID: nodeID, Path: db.NodeInitPath, Timestamp: db.TimePtr(db.Now())}
+	return tx.Create(&req).Error
+}

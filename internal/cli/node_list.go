@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
+)
+
+func init() { register("node", nodeListCommand) }
+
+func nodeListCommand(a *App) *cobra.Command {
+	var f nodeFilter
+	cmd := leaf("list", "List storage nodes", func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		nodes, err := f.nodes(d, d.Gorm.WithContext(ctx))
+		if err != nil {
+			return err
+		}
+		if len(nodes) == 0 {
+			a.Echo("no nodes")
+			return nil
+		}
+		roles := map[db.StorageType]string{db.StorageArchive: "archive", db.StorageField: "-", db.StorageTransport: "transport"}
+		t := format.Table{Headers: []string{"Name", "Group", "Role", "I/O Class", "Host", "Active", "Root", "Notes"}}
+		for _, n := range nodes {
+			role, ok := roles[n.StorageType]
+			if !ok {
+				role = "???"
+			}
+			t.Rows = append(t.Rows, []any{n.Name, n.Group.Name, role, n.IOClass, n.Host, yesNo(n.Active), n.Root, n.Notes})
+		}
+		a.Echo("%s", t.String())
+		return nil
+	})
+	f.flags(cmd)
+	return cmd
+}
+
+// nodeFilter is the node selection of node list and node stats.
+type nodeFilter struct {
+	active      onOffFlags
+	group, host string
+}
+
+func (f *nodeFilter) flags(cmd *cobra.Command) {
+	for _, side := range []struct {
+		name, help string
+		on         bool
+	}{{"active", "only active nodes", true}, {"inactive", "only inactive nodes", false}} {
+		flag := cmd.Flags().VarPF(onOffSide{&f.active, side.on}, side.name, "", side.help)
+		flag.NoOptDefVal = "true"
+	}
+	cmd.Flags().StringVar(&f.group, "group", "", "only nodes in `GROUP`")
+	cmd.Flags().StringVar(&f.host, "host", "", "only nodes on `HOST`")
+}
+
+// nodes returns the selected nodes, with their groups, in database order.
+// An empty --group or --host is ignored, as upstream ignores it.
+func (f *nodeFilter) nodes(d *db.DB, tx *gorm.DB) ([]db.StorageNode, error) {
+	q := tx.Preload("Group").Order("id")
+	if f.active.set {
+		q = q.Where("active = ?", f.active.on)
+	}
+	if f.group != "" {
+		g, err := resolveGroup(d, tx, f.group, "no such group: %s")
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("group_id = ?", g.ID)
+	}
+	if f.host != "" {
+		q = q.Where("host = ?", f.host)
+	}
+	var nodes []db.StorageNode
+	return nodes, q.Find(&nodes).Error
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
+
+func init() { register("node", nodeScanCommand) }
+
+func nodeScanCommand(a *App) *cobra.Command {
+	var registerNew bool
+	cmd := leaf("scan NODE [PATH]", "Ask the node's daemon to import files found under a path", func(cmd *cobra.Command, args []string) error {
+		name, scanPath := args[0], "."
+		if len(args) > 1 && args[1] != "" {
+			scanPath = normalisePath(args[1])
+		}
+		ctx := cmd.Context()
+		d, err := a.DB(ctx, true)
+		if err != nil {
+			return err
+		}
+		var msg string
+		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+			node, err := resolveNode(d, tx, name, "no such node: %s")
+			if err != nil {
+				return err
+			}
+			p := scanPath
+			if strings.HasPrefix(p, "/") {
+				if node.Root == nil {
+					return fmt.Errorf("PATH can't be absolute: Node \"%s\" has no root.", node.Name)
+				}
+				rel, ok := relativeTo(p, *node.Root)
+				if !ok {
+					return fmt.Errorf("absolute path \"%s\" outside node root: %s", p, *node.Root)
+				}
+				p = rel
+			}
+			if err := db.CheckLength("path", p, db.MaxPath); err != nil {
+				return err
+			}
+			req := db.ArchiveFileImportRequest{NodeID: node.ID, Path: p, Recurse: true, Register: registerNew, Timestamp: db.TimePtr(db.Now())}
+			msg = fmt.Sprintf("Added request for scan of \"%s\" on Node \"%s\".", p, node.Name)
+			return tx.Create(&req).Error
+		})
+		if err != nil {
+			return err
+		}
+		a.Echo("%s", msg)
+		return nil
+	})
+	cmd.Flags().BoolVarP(&registerNew, "register-new", "n", false, "register files not yet in the data index instead of skipping them")
+	return cmd
+}
+
+// relativeTo makes the normalised absolute path p relative to root,
+// comparing whole components lexically and keeping any ".." as it is;
+// "." when they are the same. A relative root contains no absolute path.
+func relativeTo(p, root string) (string, bool) {
+	r := normalisePath(root)
+	switch {
+	case !strings.HasPrefix(r, "/"):
+		return "", false
+	case p == r:
+		return ".", true
+	case r == "/":
+		return strings.TrimPrefix(p, "/"), true
+	case strings.HasPrefix(p, r+"/"):
+		return strings.TrimPrefix(p, r+"/"), true
+	}
+	return "", false
+}
