@@ -21,7 +21,7 @@ func nodeConfirmManifestCommand(a *App) *cobra.Command {
 		}
 		return a.runConfirmManifest(cmd, receiptPath.v)
 	})
-	cmd.Flags().Var(&receiptPath, "receipt", "the receipt written by node ingest-manifest at the destination (required)")
+	cmd.Flags().Var(&receiptPath, "receipt", "the receipt `FILE` that node ingest-manifest wrote at the destination (required)")
 	return cmd
 }
 

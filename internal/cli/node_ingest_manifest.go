@@ -40,7 +40,7 @@ func nodeIngestManifestCommand(a *App) *cobra.Command {
 		}
 		return a.runIngestManifest(cmd.Context(), args[0], manifestPath.v, receiptPath.v)
 	})
-	cmd.Flags().Var(&manifestPath, "manifest", "the manifest to ingest (required)")
+	cmd.Flags().Var(&manifestPath, "manifest", "ingest the manifest in `FILE` (required)")
 	cmd.Flags().Var(&receiptPath, "receipt", "write the receipt to `FILE` (default: beside the manifest, NAME.receipt.json)")
 	return cmd
 }
@@ -365,6 +365,7 @@ type progressBar struct {
 	label string
 	total int
 	done  int
+	shown int // the count last drawn
 	drawn time.Time
 }
 
@@ -383,7 +384,7 @@ func (p *progressBar) redraw() {
 	if p == nil {
 		return
 	}
-	p.drawn = time.Now()
+	p.drawn, p.shown = time.Now(), p.done
 	frac := 1.0
 	if p.total > 0 {
 		frac = float64(p.done) / float64(p.total)
@@ -400,7 +401,9 @@ func (p *progressBar) clear() {
 
 func (p *progressBar) finish() {
 	if p != nil {
-		p.redraw()
+		if p.shown != p.done {
+			p.redraw()
+		}
 		fmt.Fprintln(p.w)
 	}
 }
