@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strings"
 
 	"gorm.io/gorm"
@@ -132,11 +131,9 @@ func resolveAcqs(d *db.DB, tx *gorm.DB, names []string, notFound string) ([]*db.
 }
 
 // normalisePath normalises an ACQ/FILE path lexically as POSIX does,
-// keeping "..", so that error messages show what was looked up.
+// keeping "..", so that error messages show what was looked up. The empty
+// path becomes ".", as in alpenhorn's messages ("No such file: .").
 func normalisePath(p string) string {
-	if p == "" {
-		return p
-	}
 	abs := strings.HasPrefix(p, "/")
 	var parts []string
 	for _, c := range strings.Split(p, "/") {
@@ -260,13 +257,15 @@ func (fl *fileList) resolve(d *db.DB, tx *gorm.DB, root *string) (map[int64]bool
 	return ids, nil
 }
 
-// underRoot is a lexical, component-wise prefix test.
+// underRoot is a lexical, component-wise prefix test on normalised paths.
+// The rest keeps its "..": cleaning it away would let a line such as
+// "/root/x/../acq/file" name a file its text does not spell.
 func underRoot(root, p string) (string, bool) {
 	if root == "/" {
 		return strings.TrimPrefix(p, "/"), true
 	}
 	if strings.HasPrefix(p, root+"/") {
-		return path.Clean(strings.TrimPrefix(p, root+"/")), true
+		return strings.TrimPrefix(p, root+"/"), true
 	}
 	return "", false
 }

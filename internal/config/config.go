@@ -345,10 +345,16 @@ func addSource(sources map[string][]string, path, file string) {
 
 // claim records that file alone now provides the value at path.
 func claim(sources map[string][]string, path string, v any, file string) {
-	prefix := path + "."
-	for k := range sources {
-		if strings.HasPrefix(k, prefix) {
-			delete(sources, k)
+	// Entries below path exist only when path itself has one, so the
+	// scan, which costs the size of sources, is needed only for a value
+	// that replaces an earlier one; scanning for every new key made a
+	// large file take time quadratic in its number of keys.
+	if _, replaced := sources[path]; replaced {
+		prefix := path + "."
+		for k := range sources {
+			if strings.HasPrefix(k, prefix) {
+				delete(sources, k)
+			}
 		}
 	}
 	sources[path] = []string{file}

@@ -43,31 +43,48 @@ func parseYAML(data []byte) (any, error) {
 		}
 		return nil, fmt.Errorf("yaml: line %d: expected a single document in the stream", extra.Line)
 	}
-	return convertNode(&doc, 0)
+	var c converter
+	return c.node(&doc, 0, false)
 }
 
 // maxAliasDepth bounds alias expansion so a self-referencing anchor is an
 // error instead of endless recursion.
 const maxAliasDepth = 1000
 
-func convertNode(n *yaml.Node, depth int) (any, error) {
+// maxAliasValues bounds the values made by expanding aliases. Every alias
+// is expanded into a copy, so a few lines of anchors nested in anchors
+// ("billion laughs") would otherwise need memory exponential in their
+// number; a real config file never comes near the limit.
+const maxAliasValues = 100000
+
+// converter turns a yaml.v3 node tree into the config value model,
+// counting the values that alias expansion produces.
+type converter struct{ aliasValues int }
+
+// node converts n; aliased tells that n is reached through an alias.
+func (c *converter) node(n *yaml.Node, depth int, aliased bool) (any, error) {
 	if depth > maxAliasDepth {
 		return nil, fmt.Errorf("yaml: line %d: nesting too deep", n.Line)
+	}
+	if aliased {
+		if c.aliasValues++; c.aliasValues > maxAliasValues {
+			return nil, fmt.Errorf("yaml: line %d: document contains excessive aliasing", n.Line)
+		}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return convertNode(n.Content[0], depth+1)
+		return c.node(n.Content[0], depth+1, aliased)
 	case yaml.AliasNode:
-		return convertNode(n.Alias, depth+1)
+		return c.node(n.Alias, depth+1, true)
 	case yaml.ScalarNode:
 		return resolveScalar(n)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := convertNode(c, depth+1)
+		for _, e := range n.Content {
+			v, err := c.node(e, depth+1, aliased)
 			if err != nil {
 				return nil, err
 			}
@@ -75,7 +92,7 @@ func convertNode(n *yaml.Node, depth int) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		return convertMapping(n, depth)
+		return c.mapping(n, depth, aliased)
 	}
 	return nil, fmt.Errorf("yaml: line %d: unsupported node", n.Line)
 }
@@ -84,7 +101,7 @@ func isMergeKey(k *yaml.Node) bool {
 	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0
 }
 
-func convertMapping(n *yaml.Node, depth int) (map[string]any, error) {
+func (c *converter) mapping(n *yaml.Node, depth int, aliased bool) (map[string]any, error) {
 	out := map[string]any{}
 	// Merge keys (`<<: *anchor`) supply defaults: keys written out in the
 	// mapping win, and among several merged mappings the earlier one wins.
@@ -92,9 +109,9 @@ func convertMapping(n *yaml.Node, depth int) (map[string]any, error) {
 		if !isMergeKey(n.Content[i]) {
 			continue
 		}
-		src := n.Content[i+1]
+		src, srcAliased := n.Content[i+1], aliased
 		for src.Kind == yaml.AliasNode {
-			src = src.Alias
+			src, srcAliased = src.Alias, true
 		}
 		var sources []*yaml.Node
 		switch src.Kind {
@@ -106,7 +123,7 @@ func convertMapping(n *yaml.Node, depth int) (map[string]any, error) {
 			return nil, fmt.Errorf("yaml: line %d: merge key needs a mapping or a list of mappings", src.Line)
 		}
 		for j := len(sources) - 1; j >= 0; j-- {
-			v, err := convertNode(sources[j], depth+1)
+			v, err := c.node(sources[j], depth+1, srcAliased)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +147,7 @@ func convertMapping(n *yaml.Node, depth int) (map[string]any, error) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("yaml: line %d: mapping keys must be scalars", k.Line)
 		}
-		v, err := convertNode(n.Content[i+1], depth+1)
+		v, err := c.node(n.Content[i+1], depth+1, aliased)
 		if err != nil {
 			return nil, err
 		}

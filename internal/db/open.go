@@ -34,6 +34,11 @@ type DB struct {
 	password string
 }
 
+// statementLogger sees every statement gorm runs. Production builds
+// discard them; the benchmarks' build (tag alpenhorn_sqltrace) prints them
+// so that the queries of each update pass can be counted.
+var statementLogger logger.Interface = logger.Discard
+
 // ErrNoDatabase is returned when the configuration names no database.
 var ErrNoDatabase = errors.New("No database configured.")
 
@@ -61,7 +66,7 @@ func Open(rawURL string) (*DB, error) {
 		return nil, ErrConnectFailed
 	}
 	cfg := &gorm.Config{
-		Logger:                 logger.Discard,
+		Logger:                 statementLogger,
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
 		// Connect lazily, as the Python connector does: reachability errors
