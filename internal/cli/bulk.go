@@ -5,6 +5,7 @@ package cli
 // phase prints after its transaction, and statements over many ids.
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -96,6 +97,30 @@ func (l *listedFiles) resolve(d *db.DB, tx *gorm.DB, rootNode *string) error {
 // admits reports whether the list lets file id through. A list that names
 // no file admits nothing (decision D-flist).
 func (l *listedFiles) admits(id int64) bool { return !l.given || l.ids[id] }
+
+// pass makes one pass of the check/confirm/update flow: it reads the file
+// list if need be, runs run in a transaction of its own, and prints the
+// report once the transaction has committed.
+func (a *App) pass(ctx context.Context, d *db.DB, listed *listedFiles, run func(tx *gorm.DB, update, first bool, out *report) (bool, error)) phase {
+	return func(update, first bool) (bool, error) {
+		if err := listed.read(a); err != nil {
+			return false, err
+		}
+		var out report
+		var nothing bool
+		err := d.Transaction(ctx, func(tx *gorm.DB) error {
+			out = nil
+			var err error
+			nothing, err = run(tx, update, first, &out)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+		a.print(out)
+		return nothing, nil
+	}
+}
 
 // report is what a phase prints. It is printed only after the phase's
 // transaction has committed, so that a transaction retried after a lost

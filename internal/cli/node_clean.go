@@ -98,24 +98,9 @@ func (a *App) runNodeClean(cmd *cobra.Command, c *nodeClean) error {
 		return err
 	}
 	c.listed = newListedFiles(cmd, c.fileList)
-	return a.confirmFlow(cmd, c.check, c.force, c.fileList == "-", func(update, first bool) (bool, error) {
-		if err := c.listed.read(a); err != nil {
-			return false, err
-		}
-		var out report
-		var nothing bool
-		err := d.Transaction(ctx, func(tx *gorm.DB) error {
-			out = nil
-			var err error
-			nothing, err = c.phase(d, tx, update, first, &out)
-			return err
-		})
-		if err != nil {
-			return false, err
-		}
-		a.print(out)
-		return nothing, nil
-	})
+	return a.confirmFlow(cmd, c.check, c.force, c.fileList == "-", a.pass(ctx, d, c.listed, func(tx *gorm.DB, update, first bool, out *report) (bool, error) {
+		return c.phase(d, tx, update, first, out)
+	}))
 }
 
 // daysAgo is the registration cutoff of --days: files registered before
@@ -173,8 +158,11 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 		targetArgs = append(targetArgs, g.ID)
 	}
 	if len(targets) > 0 {
+		// Start from the first group's copies rather than from every file.
 		var hit []int64
-		if err := tx.Raw(`SELECT f.id FROM archivefile f WHERE 1 = 1`+inTarget+` LIMIT 1`, targetArgs...).Scan(&hit).Error; err != nil {
+		err := tx.Raw(`SELECT f.id FROM archivefilecopy fc JOIN storagenode fn ON fn.id = fc.node_id JOIN archivefile f ON f.id = fc.file_id
+			WHERE fn.group_id = ?`+inTarget+` LIMIT 1`, append([]any{targets[0].ID}, targetArgs...)...).Scan(&hit).Error
+		if err != nil {
 			return false, err
 		}
 		if len(hit) == 0 {

@@ -90,24 +90,9 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 		return err
 	}
 	v.listed = newListedFiles(cmd, v.fileList)
-	return a.confirmFlow(cmd, v.check, v.force, false, func(update, first bool) (bool, error) {
-		if err := v.listed.read(a); err != nil {
-			return false, err
-		}
-		var out report
-		var nothing bool
-		err := d.Transaction(ctx, func(tx *gorm.DB) error {
-			out = nil
-			var err error
-			nothing, err = v.phase(d, tx, update, &out)
-			return err
-		})
-		if err != nil {
-			return false, err
-		}
-		a.print(out)
-		return nothing, nil
-	})
+	return a.confirmFlow(cmd, v.check, v.force, false, a.pass(ctx, d, v.listed, func(tx *gorm.DB, update, _ bool, out *report) (bool, error) {
+		return v.phase(d, tx, update, out)
+	}))
 }
 
 func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update bool, out *report) (bool, error) {

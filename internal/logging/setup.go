@@ -137,6 +137,12 @@ func SetupCLI(verbosity int) {
 	setupCLI(os.Stderr, verbosity)
 }
 
+// SetupCLIOutput is SetupCLI writing to w instead of standard error, for a
+// CLI run whose streams are not the process's own (tests).
+func SetupCLIOutput(w io.Writer, verbosity int) {
+	setupCLI(w, verbosity)
+}
+
 func setupCLI(stderr io.Writer, verbosity int) {
 	out.reset()
 	out.mu.Lock()
