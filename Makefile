@@ -33,3 +33,20 @@ fmt-check:
 # ---------------------------------------------------------------------------
 # Targets of other areas (demo, bench, reliability) go below this line.
 # ---------------------------------------------------------------------------
+
+# The seed's demo, start to finish, on this machine: an SQLite data index,
+# three daemons (alpenhost1..3) pulling from each other through a private
+# sshd, every step checked. Everything it starts is stopped when it ends.
+# The daemons run a pass every 5 s (DEMO_FLAGS=-update-interval=10 for the
+# seed's pace, about six minutes in all); DEMO_FLAGS=-keep keeps its files.
+DEMO_FLAGS ?=
+.PHONY: demo
+demo: build
+	$(GO) run ./demo/rundemo -bin $(BIN) $(DEMO_FLAGS)
+
+# The demo across network namespaces (alpendb with MariaDB, alpenshell,
+# alpenhost1..3 with sshd and alpenhornd). It is part of `make test` too,
+# where it skips unless run as root; this runs it alone, verbosely.
+.PHONY: multihost
+multihost:
+	$(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) ./demo/multihost

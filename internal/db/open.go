@@ -5,10 +5,13 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -32,12 +35,32 @@ type DB struct {
 	Engine Engine
 	// password is kept only so that it can be scrubbed from driver messages.
 	password string
+
+	// OnUnavailable, when set, is called by Retry with the first error of
+	// an outage: the first statement that fails for a reason Retry waits
+	// out (a lost connection, a server that is down, a locked database)
+	// after the data index was last reached. OnAvailable is called, with
+	// the time since then, by the first statement that succeeds again.
+	// Retry keeps trying silently in between; the daemon logs the two
+	// ends, once per outage however many goroutines are waiting.
+	OnUnavailable func(ctx context.Context, err error)
+	OnAvailable   func(ctx context.Context, down time.Duration)
+	// downSince is when the current outage began (Unix nanoseconds), 0
+	// while the data index is reachable.
+	downSince atomic.Int64
 }
 
 // statementLogger sees every statement gorm runs. Production builds
 // discard them; the benchmarks' build (tag alpenhorn_sqltrace) prints them
 // so that the queries of each update pass can be counted.
 var statementLogger logger.Interface = logger.Discard
+
+// The MySQL driver logs some connection failures to stderr ("[mysql] …
+// closing bad idle connection: EOF") besides returning them. Those lines
+// would interleave with the CLI's one-line errors and the daemon's log in
+// another format; the errors themselves reach the callers, which report
+// them (Retry waits them out).
+func init() { mysql.SetLogger(log.New(io.Discard, "", 0)) }
 
 // ErrNoDatabase is returned when the configuration names no database.
 var ErrNoDatabase = errors.New("No database configured.")
@@ -218,9 +241,13 @@ func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 	delay := 100 * time.Millisecond
 	for {
 		err := fn(d.Gorm.WithContext(ctx))
+		if err == nil {
+			d.reached(ctx)
+		}
 		if !Retryable(err) {
 			return err
 		}
+		d.unreachable(ctx, err)
 		select {
 		case <-ctx.Done():
 			return err
@@ -229,6 +256,25 @@ func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 		if delay < 5*time.Second {
 			delay *= 2
 		}
+	}
+}
+
+// unreachable records that the data index could not be reached, telling
+// OnUnavailable if this starts an outage.
+func (d *DB) unreachable(ctx context.Context, err error) {
+	if d.downSince.CompareAndSwap(0, time.Now().UnixNano()) && d.OnUnavailable != nil {
+		d.OnUnavailable(ctx, err)
+	}
+}
+
+// reached records that a statement succeeded, telling OnAvailable if this
+// ends an outage.
+func (d *DB) reached(ctx context.Context) {
+	if d.downSince.Load() == 0 {
+		return
+	}
+	if since := d.downSince.Swap(0); since != 0 && d.OnAvailable != nil {
+		d.OnAvailable(ctx, time.Since(time.Unix(0, since)))
 	}
 }
 

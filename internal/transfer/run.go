@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, timeout float64) (cmdResult, error)
 	// A session of its own: ssh then has no terminal to prompt on (it fails
 	// instead of stopping on SIGTTIN), and the whole group (rsync and the
 	// ssh it started) can be signalled together.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = killGrace
 	err := cmd.Run()

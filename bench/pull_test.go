@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
+)
+
+var (
+	pullCount       = flag.Int("pulls", 10000, "small files pulled between two nodes of one host on one filesystem (item 4)")
+	copyPullCount   = flag.Int("copy-pulls", 1000, "small files pulled between two nodes of one host on two filesystems (item 4)")
+	remotePullCount = flag.Int("remote-pulls", 200, "small files pulled from another host over SSH (item 4)")
+	remoteEngines   = flag.String("remote-engines", "sqlite", "comma-separated engines for the pulls over SSH, which SSH, not the data index, bounds")
+)
+
+// BenchmarkPullSmall (items 4 and 7) registers small files on a node and
+// has alpenhornd copy them, with `alpenhorn node sync --force`, to a node
+// of the same host on the same filesystem (hard links), to one on another
+// filesystem (copies), and to a node of another host over SSH (rsync, one
+// connection per file as alpenhorn makes them, compared with the same
+// rsync commands run by hand, and with one rsync of the whole tree).
+func BenchmarkPullSmall(b *testing.B) {
+	bins := build(b)
+	n := *pullCount
+	src := filepath.Join(b.TempDir(), "src")
+	writeSmallFiles(b, src, max(n, *copyPullCount, *remotePullCount))
+	remoteOn := map[string]bool{}
+	for _, e := range strings.Split(*remoteEngines, ",") {
+		remoteOn[e] = true
+	}
+	for _, engine := range engines {
+		b.Run(engine, func(b *testing.B) {
+			pullSmall(b, bins, engine, src, n, remoteOn[engine])
+		})
+	}
+}
+
+func pullSmall(b *testing.B, bins binaries, engine, src string, n int, remote bool) {
+	u, err := user.Current()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := newWorld(b, bins, engine)
+	srcID := w.node("src", "src", nodeOpts{host: "alpenhost", root: src, address: "alpensrc", username: u.Username})
+	m := max(n, *copyPullCount, *remotePullCount)
+	first := w.registerFiles(m, smallData)
+	w.addCopies(srcID, first, first+int64(m)-1)
+
+	dir := b.TempDir()
+	shm, err := os.MkdirTemp("/dev/shm", "alpenhorn-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(shm) })
+	w.node("same", "same", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "same")})
+	w.node("other", "other", nodeOpts{host: "alpenhost", root: filepath.Join(shm, "other")})
+
+	d := w.startDaemon(daemonOpts{host: "alpenhost", workers: 2}, pulledLine)
+	d.waitPasses(2, time.Minute)
+	rss := sampleRSS(d.pid())
+	pulled := 0
+	for _, c := range []struct {
+		group, what string
+		n           int
+	}{
+		{"same", "same filesystem (hard links)", n},
+		{"other", "another filesystem (tmpfs; local rsync per file)", *copyPullCount},
+	} {
+		// The pulls take the first files: a file list names them.
+		n := c.n
+		list := filepath.Join(b.TempDir(), "files")
+		writeList(b, list, n)
+		stop := d.profile(c.group)
+		start := time.Now()
+		w.cli("node", "sync", "src", c.group, "--force", "-F", list)
+		pulled += n
+		// Slower than 100 copies/s is far off target; stop waiting.
+		end := d.waitSeen(pulledLine, pulled, time.Minute+time.Duration(n)*10*time.Millisecond)
+		stop()
+		if got := w.count(`SELECT COUNT(*) FROM archivefilecopy c JOIN storagenode n ON n.id = c.node_id
+ WHERE n.name = ? AND c.has_file = 'Y'`, c.group); got != int64(n) {
+			b.Fatalf("%d copies on %s, want %d", got, c.group, n)
+		}
+		report(b, "4. small-file pulls", fmt.Sprintf("%d files, one host, %s, %s", n, c.what, engine),
+			float64(n)/end.Sub(start).Seconds(), "copies/s", "≥ 1,000 copies/s", map[string]string{"sqlite": "6.7/s", "mariadb": "23/s"}[engine])
+	}
+	peak := rss.end()
+	st, err := readStatus(d.pid())
+	if err != nil {
+		b.Fatal(err)
+	}
+	report(b, "7. footprint", fmt.Sprintf("RSS pulling %d files, %s: largest VmRSS sampled (VmHWM)", pulled, engine),
+		inMiB(peak), fmt.Sprintf("MiB (%.1f)", inMiB(st.hwm)), "≤ 25 MB", "98 MB")
+	d.stop()
+
+	if remote {
+		pullRemote(b, w, u.Username, src, *remotePullCount)
+	}
+}
+
+// writeList writes an `-F` file list naming files 0…n-1.
+func writeList(b *testing.B, path string, n int) {
+	b.Helper()
+	var sb strings.Builder
+	for i := range n {
+		sb.WriteString(filePath(i) + "\n")
+	}
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// pullRemote has a daemon of another host pull n small files from src
+// over SSH.
+func pullRemote(b *testing.B, w *world, username, src string, n int) {
+	srv, sshConfig := startSSHD(b, username, "alpensrc")
+	defer srv.Stop()
+	list := filepath.Join(b.TempDir(), "remote-files")
+	writeList(b, list, n)
+
+	// The same work by hand: one rsync over ssh per file, two at a time
+	// as two workers run them (before the daemon's run only: it takes as
+	// long as the daemon's); and one rsync of the whole list.
+	perFile := func() time.Duration {
+		dst := filepath.Join(b.TempDir(), "by-hand")
+		var cmds [][]string
+		for k := range largeWorkers {
+			script := fmt.Sprintf(`set -e; i=0; while read -r p; do
+  if [ $((i %% %d)) -eq %d ]; then mkdir -p "%s/$(dirname "$p")"; rsync --quiet --times --protect-args -e "ssh -F %s" "alpensrc:%s/$p" "%s/$p"; fi
+  i=$((i + 1)); done < %s`, largeWorkers, k, dst, sshConfig, src, dst, list)
+			cmds = append(cmds, []string{"sh", "-c", script})
+		}
+		return parallel(b, cmds...)
+	}
+	whole := func() time.Duration {
+		dst := filepath.Join(b.TempDir(), "whole")
+		return parallel(b, []string{"rsync", "--quiet", "--times", "--protect-args", "--files-from", list,
+			"-e", "ssh -F " + sshConfig, "alpensrc:" + src + "/", dst})
+	}
+	byHand, tree := perFile(), whole()
+
+	w.node("far", "far", nodeOpts{host: "farhost", root: filepath.Join(b.TempDir(), "far")})
+	far := w.startDaemon(daemonOpts{host: "farhost", workers: 2, env: []string{transfer.SSHConfigEnv + "=" + sshConfig}}, pulledLine)
+	far.waitPasses(2, time.Minute)
+	stop := far.profile("remote")
+	start := time.Now()
+	w.cli("node", "sync", "src", "far", "--force", "-F", list)
+	end := far.waitSeen(pulledLine, n, time.Minute+time.Duration(n)*time.Second)
+	stop()
+	ours := end.Sub(start)
+	tree = (tree + whole()) / 2
+	report(b, "4. small-file pulls", fmt.Sprintf("%d files from another host over SSH, 2 workers, %s: copies/s (rsync -e ssh per file, 2 at a time: copies/s)", n, w.engine),
+		float64(n)/ours.Seconds(), fmt.Sprintf("copies/s (%.1f)", float64(n)/byHand.Seconds()), "bounded by SSH", "")
+	report(b, "4. small-file pulls", "over SSH: throughput relative to the same rsync commands by hand", 100*byHand.Seconds()/ours.Seconds(), "%", "≈ 100 %", "")
+	report(b, "4. small-file pulls", "for reference: one rsync -e ssh of the whole file list", float64(n)/tree.Seconds(), "copies/s", "", "")
+}

@@ -1,0 +1,513 @@
+// Package daemon is alpenhornd: the update loop that, every
+// daemon.update_interval seconds, finds the storage nodes and groups hosted
+// here, and for each dispatches what the data index asks of it (node
+// initialisation, imports, checks, deletions, pulls) to the I/O classes,
+// whose tasks the worker pool runs.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"gorm.io/gorm"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/config"
+	"github.com/radiocosmology/alpenhorn-go/internal/daemon/metrics"
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/extension"
+	aio "github.com/radiocosmology/alpenhorn-go/internal/io"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
+)
+
+// Options are the daemon's command-line settings.
+type Options struct {
+	// ConfFile is the --conf file, read after the standard ones.
+	ConfFile string
+	// Once runs one pass, waits for its tasks and exits.
+	Once bool
+	// TestIsolation skips the standard config files.
+	TestIsolation bool
+	// Stderr receives "Error: ..." lines for configuration and start-up
+	// failures.
+	Stderr io.Writer
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+)
+
+// stopGrace is how long a stopping daemon lets running tasks finish before
+// cancelling them (killing transfer commands). A second signal cancels at
+// once.
+const stopGrace = 60 * time.Second
+
+// minPassGap keeps the loop from spinning when update_interval is 0.
+const minPassGap = 100 * time.Millisecond
+
+// Daemon is a running alpenhornd.
+type Daemon struct {
+	cfg     config.Daemon
+	db      *db.DB
+	queue   *scheduler.Queue
+	pool    *scheduler.Pool
+	env     *aio.Env
+	metrics *metrics.Metrics
+	watch   *watchers
+
+	nodes     map[string]*node
+	nodeOrder []string
+	groups    map[string]*group
+	available map[string]bool // groups available last pass
+	groupOrd  []string
+}
+
+func (d *Daemon) log(ctx context.Context) *logrus.Entry {
+	return logging.FromContext(ctx, logging.LoggerDaemonUpdate)
+}
+
+// threads adapts the logging package to the scheduler's needs.
+type threads struct{}
+
+func (threads) WithThread(ctx context.Context, name string) context.Context {
+	return logging.ContextWithThread(ctx, name)
+}
+
+func (threads) Entry(ctx context.Context, component string) *logrus.Entry {
+	return logging.FromContext(ctx, component)
+}
+
+// Run starts the daemon and runs it until it is stopped: by SIGINT or
+// SIGTERM, by a task failing in a way that is not the data index's fault
+// (a global abort), or, with Options.Once, when its single pass is done.
+// It returns the exit status: 0 after --once or SIGTERM, 1 after SIGINT, a
+// global abort or any failure, so that a service manager restarts a daemon
+// that failed.
+func Run(opts Options) int {
+	stderr := opts.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	errorf := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "Error: "+format+"\n", args...)
+		return exitError
+	}
+
+	// Signals are caught from the start, so that none is lost; before the
+	// loop they simply abort the start-up.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancelCause(logging.ContextWithThread(context.Background(), logging.MainThread))
+	defer cancel(nil)
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(signalled{sig})
+		case <-ctx.Done():
+		}
+	}()
+
+	logging.StartDaemon()
+	log := logging.FromContext(ctx, logging.LoggerDaemonEntry)
+	cfgFile, err := config.Load(config.Options{TestIsolation: opts.TestIsolation, ConfFile: opts.ConfFile}, logging.Logf(logging.LoggerConfig))
+	if err != nil {
+		return errorf("%v", err)
+	}
+	cfg, err := cfgFile.Daemon()
+	if err != nil {
+		return errorf("%v", err)
+	}
+	closeLog, err := logging.SetupDaemon(cfg.Logging)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	defer closeLog()
+
+	ext, err := extension.Load(ctx, cfg.Extensions, cfgFile.Raw())
+	if err != nil {
+		log.WithError(err).Error("Fatal error!")
+		return exitError
+	}
+	index, serialOnly, err := connect(ctx, cfgFile, ext)
+	if err != nil {
+		return errorf("Unable to connect to the database: %v\nSee --help-config for more details.", err)
+	}
+	defer index.Close()
+	if err := index.CheckSchema(ctx); err != nil {
+		return errorf("%s", index.Redact(err.Error()))
+	}
+
+	m := metrics.New(cfg.Hostname)
+	if !opts.Once && cfg.PromClientPort > 0 {
+		stop, err := m.Serve(cfg.PromClientPort)
+		if err != nil {
+			log.WithError(err).Error("Fatal error!")
+			return exitError
+		}
+		defer stop()
+	}
+
+	d := &Daemon{cfg: cfg, db: index, metrics: m, nodes: map[string]*node{}, groups: map[string]*group{}, available: map[string]bool{}}
+	d.queue = scheduler.NewQueue(threads{})
+	if serialOnly {
+		log.Warn("Database is not threadsafe: forcing serial I/O.")
+	}
+	// Tasks run under a context of their own: a signal must let them
+	// finish, not cut them short.
+	taskCtx := logging.ContextWithThread(context.Background(), logging.MainThread)
+	d.pool = scheduler.NewPool(taskCtx, d.queue, scheduler.Options{Workers: cfg.NumWorkers, SerialOnly: serialOnly, IsDBError: aio.IsDBError})
+	m.WatchScheduler(cfg.Hostname, d.queue, d.pool)
+	d.env = &aio.Env{DB: index, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m}
+	d.watch = &watchers{d: d}
+	d.pool.HandleSignals(taskCtx)
+
+	status, err := d.loop(ctx, opts.Once)
+	if err != nil {
+		log.WithError(err).Error("Fatal error!")
+		status = exitError
+	}
+	// From here on a signal hurries the shutdown along.
+	cancel(nil)
+	d.shutdown(sigs)
+	return status
+}
+
+// signalled is the cause of the main context's end when a signal stops the
+// daemon.
+type signalled struct{ sig os.Signal }
+
+func (s signalled) Error() string { return "caught " + s.sig.String() }
+
+// connect opens the data index: through a database extension if one is
+// loaded, else from database.url. serialOnly is true when the connection
+// must not be shared by workers.
+func connect(ctx context.Context, cfg *config.Config, ext *extension.Set) (*db.DB, bool, error) {
+	if dbx := ext.Database(ctx); dbx != nil {
+		conf, err := cfg.Database()
+		if err != nil {
+			return nil, false, err
+		}
+		d, err := dbx.Connect(ctx, conf)
+		return d, dbx.NotReentrant, err
+	}
+	url, err := cfg.DatabaseURL()
+	if err != nil {
+		return nil, false, err
+	}
+	d, err := db.Open(url)
+	return d, false, err
+}
+
+// shutdown stops the watchers and the workers. Running tasks may finish
+// within stopGrace; after that, or at a further signal, they are cancelled.
+func (d *Daemon) shutdown(sigs <-chan os.Signal) {
+	d.watch.stopAll()
+	stopCtx, cancel := context.WithTimeout(context.Background(), stopGrace)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-stopCtx.Done():
+		}
+	}()
+	d.pool.Stop(stopCtx)
+}
+
+// loop runs passes until the daemon must stop. It returns the exit status,
+// and an error for a failure that ends the daemon.
+func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
+	log := d.log(ctx)
+	for {
+		if d.aborted() {
+			log.Warn("Exiting due to global abort")
+			return exitError, nil
+		}
+		start := time.Now()
+		if err := d.pass(ctx); err != nil {
+			if ctx.Err() != nil {
+				return d.signalled(ctx), nil
+			}
+			return exitError, err
+		}
+		if err := d.serialIO(ctx); err != nil {
+			return exitError, err
+		}
+		elapsed := time.Since(start)
+		log.Infof("Main loop execution was %s.", aio.PrettyDeltat(elapsed))
+		d.metrics.MainLoopTime.Set(elapsed.Seconds())
+		d.metrics.MainLoops.Inc()
+		log.Info(d.pool.Stats().String())
+
+		interval := time.Duration(d.cfg.UpdateInterval) * time.Second
+		if once {
+			return d.drain(ctx, interval)
+		}
+		wait := max(interval, minPassGap) - elapsed
+		if wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-d.pool.Aborted():
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			return d.signalled(ctx), nil
+		}
+	}
+}
+
+// drain waits, after the single pass of --once, until no task is left,
+// reporting the queue every update interval.
+func (d *Daemon) drain(ctx context.Context, interval time.Duration) (int, error) {
+	log := d.log(ctx)
+	lastReport := time.Now()
+	for first := true; ; first = false {
+		s := d.pool.Stats()
+		if s.Queued+s.InProgress+s.Deferred == 0 {
+			log.Info("Update complete.  Exiting.")
+			return exitOK, nil
+		}
+		if d.aborted() {
+			log.Warn("Exiting due to global abort")
+			return exitError, nil
+		}
+		if first {
+			log.Info("Waiting for updates to complete.")
+		}
+		// Without workers nothing else would run the tasks.
+		if err := d.serialIO(ctx); err != nil {
+			return exitError, err
+		}
+		select {
+		case <-time.After(minPassGap):
+		case <-d.pool.Aborted():
+		case <-ctx.Done():
+			return d.signalled(ctx), nil
+		}
+		if time.Since(lastReport) >= interval {
+			log.Info(d.pool.Stats().String())
+			lastReport = time.Now()
+		}
+	}
+}
+
+// signalled logs why a signal stops the daemon and returns the exit
+// status: 1 for SIGINT, as upstream; 0 for SIGTERM, the service manager's
+// way of stopping a daemon, which is no failure.
+func (d *Daemon) signalled(ctx context.Context) int {
+	var s signalled
+	if errors.As(context.Cause(ctx), &s) && s.sig == syscall.SIGTERM {
+		d.log(ctx).Info("Exiting due to SIGTERM")
+		return exitOK
+	}
+	d.log(ctx).Info("Exiting due to SIGINT")
+	return exitError
+}
+
+func (d *Daemon) aborted() bool {
+	select {
+	case <-d.pool.Aborted():
+		return true
+	default:
+		return false
+	}
+}
+
+// serialIO runs queued tasks in the main loop when there are no workers.
+func (d *Daemon) serialIO(ctx context.Context) error {
+	if d.pool.Workers() > 0 {
+		return nil
+	}
+	return d.pool.RunSerial(ctx, time.Duration(d.cfg.SerialIOTimeout)*time.Second)
+}
+
+// pass is one iteration of the main loop.
+func (d *Daemon) pass(ctx context.Context) error {
+	log := d.log(ctx)
+	host := d.cfg.Hostname
+
+	var rows []db.StorageNode
+	err := d.db.Retry(ctx, func(g *gorm.DB) error {
+		rows = nil
+		return g.Where("host = ? AND active = ?", host, true).Preload("Group").Order("id").Find(&rows).Error
+	})
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		log.Warnf("No active nodes on host (%s)!", host)
+	}
+	fetched := map[string]*db.StorageNode{}
+	for i := range rows {
+		fetched[rows[i].Name] = &rows[i]
+	}
+
+	// Nodes gone since the last pass.
+	kept := d.nodeOrder[:0]
+	for _, name := range d.nodeOrder {
+		n := d.nodes[name]
+		if fetched[name] != nil {
+			kept = append(kept, name)
+			continue
+		}
+		if n.available {
+			log.Infof("Node \"%s\" no longer available.", name)
+			d.metrics.NodeAvailable.WithLabelValues(name).Set(0)
+		}
+		n.stop(ctx)
+		d.metrics.NodeIdle.DeleteLabelValues(name)
+		delete(d.nodes, name)
+	}
+	d.nodeOrder = kept
+
+	// Nodes of this pass, and the groups they make available.
+	type groupEntry struct {
+		row   *db.StorageGroup
+		nodes []aio.Node
+		idle  bool
+	}
+	table := map[string]*groupEntry{}
+	var tableOrder []string
+	for i := range rows {
+		row := &rows[i]
+		n := d.nodes[row.Name]
+		if row.Root == nil || !filepath.IsAbs(*row.Root) {
+			// Every path on the node is taken from its root: without an
+			// absolute one, files would be sought relative to wherever
+			// the daemon happens to run.
+			root := "NULL"
+			if row.Root != nil {
+				root = fmt.Sprintf("%q", *row.Root)
+			}
+			log.Errorf("Ignoring StorageNode %s: root %s is not an absolute path.", row.Name, root)
+			if n != nil && n.available {
+				log.Infof("Node \"%s\" no longer available.", row.Name)
+				d.metrics.NodeAvailable.WithLabelValues(row.Name).Set(0)
+				n.stop(ctx)
+				n.available = false
+			}
+			continue
+		}
+		if n == nil {
+			n = &node{d: d}
+			n.row.Store(row)
+			d.nodes[row.Name] = n
+			d.nodeOrder = append(d.nodeOrder, row.Name)
+		}
+		if !n.available {
+			log.Infof("Node \"%s\" now available.", row.Name)
+			d.metrics.NodeAvailable.WithLabelValues(row.Name).Set(1)
+		}
+		if !n.reinit(ctx, row) {
+			n.available = false
+			continue
+		}
+		ok, err := n.checkInit(ctx)
+		if err != nil {
+			return err
+		}
+		n.available = ok
+		if !ok || row.Group == nil {
+			continue
+		}
+		e := table[row.Group.Name]
+		if e == nil {
+			e = &groupEntry{row: row.Group, idle: true}
+			table[row.Group.Name] = e
+			tableOrder = append(tableOrder, row.Group.Name)
+		}
+		e.nodes = append(e.nodes, n)
+		e.idle = e.idle && n.Idle()
+	}
+
+	// Groups gone since the last pass.
+	keptGroups := d.groupOrd[:0]
+	for _, name := range d.groupOrd {
+		if table[name] != nil {
+			keptGroups = append(keptGroups, name)
+			continue
+		}
+		if d.available[name] {
+			log.Infof("Group \"%s\" no longer available.", name)
+			d.metrics.GroupAvailable.WithLabelValues(name).Set(0)
+		}
+		d.groups[name].stop(ctx)
+		d.metrics.GroupIdle.DeleteLabelValues(name)
+		delete(d.groups, name)
+		delete(d.available, name)
+	}
+	d.groupOrd = keptGroups
+	for _, name := range tableOrder {
+		e := table[name]
+		g := d.groups[name]
+		if g == nil {
+			g = &group{d: d, row: e.row}
+			d.groups[name] = g
+			d.groupOrd = append(d.groupOrd, name)
+		}
+		if !d.available[name] {
+			log.Infof("Group \"%s\" now available.", name)
+			d.metrics.GroupAvailable.WithLabelValues(name).Set(1)
+		}
+		d.available[name] = g.reinit(ctx, e.row, e.nodes, e.idle)
+	}
+
+	live := d.liveNodes()
+	for _, n := range live {
+		if err := n.update(ctx); err != nil {
+			return err
+		}
+	}
+	groups := d.liveGroups()
+	for _, g := range groups {
+		if err := g.update(ctx); err != nil {
+			return err
+		}
+	}
+	for _, n := range live {
+		if err := n.updateIdle(ctx); err != nil {
+			return err
+		}
+	}
+	for _, g := range groups {
+		g.updateIdle(ctx)
+		g.io.AfterUpdate(ctx)
+	}
+	for _, n := range live {
+		n.IO().AfterUpdate(ctx)
+	}
+	d.pool.Respawn(ctx)
+	return nil
+}
+
+func (d *Daemon) liveNodes() []*node {
+	var out []*node
+	for _, name := range d.nodeOrder {
+		if n := d.nodes[name]; n.available {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (d *Daemon) liveGroups() []*group {
+	var out []*group
+	for _, name := range d.groupOrd {
+		if d.available[name] {
+			out = append(out, d.groups[name])
+		}
+	}
+	return out
+}

@@ -1,0 +1,212 @@
+package daemon
+
+import (
+	"context"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	aio "github.com/radiocosmology/alpenhorn-go/internal/io"
+)
+
+// group is a storage group with at least one node available here.
+type group struct {
+	d   *Daemon
+	row *db.StorageGroup
+	io  aio.GroupIO // nil while its I/O class cannot be set up
+
+	// nodes are those the I/O class accepted this pass; nil when it
+	// refused them.
+	nodes []aio.Node
+	// initIdle: the nodes, and the group's own FIFO, were idle at the
+	// start of the pass.
+	initIdle bool
+	// doIdle: the update ran and left the group idle.
+	doIdle bool
+}
+
+// reinit takes this pass's row and nodes. It reports whether the group has
+// a working I/O instance.
+func (g *group) reinit(ctx context.Context, row *db.StorageGroup, nodes []aio.Node, idle bool) bool {
+	log := g.d.log(ctx)
+	old := g.row
+	if g.io == nil || old.ID != row.ID || !eqPtr(old.IOClass, row.IOClass) || !eqPtr(old.IOConfig, row.IOConfig) {
+		if g.io != nil {
+			log.Infof("I/O config change detected for StorageGroup \"%s\": attempting re-init.", row.Name)
+			g.stop(ctx)
+		}
+		g.row = row
+		fifo := g.d.queue.NewFIFO("Group " + row.Name)
+		gio, err := aio.NewGroupIO(g.d.env, row, fifo)
+		if err != nil {
+			g.d.queue.CloseFIFO(fifo)
+			log.Error(err.Error())
+			g.io, g.nodes = nil, nil
+			return false
+		}
+		g.io = gio
+	} else {
+		g.row = row
+		g.io.SetStorage(row)
+	}
+	// A search still queued for a request would otherwise be dispatched
+	// again.
+	g.initIdle = idle && g.d.queue.FIFOSize(g.io.FIFO()) == 0
+	accepted, err := g.io.SetNodes(nodes)
+	if err != nil {
+		log.Warn(err.Error())
+		accepted = nil
+	}
+	g.nodes = accepted
+	return true
+}
+
+// stop discards the group's queued and deferred tasks and closes its FIFO.
+func (g *group) stop(ctx context.Context) {
+	if g.io == nil {
+		return
+	}
+	pending, deferred := g.d.queue.CloseFIFO(g.io.FIFO())
+	if total := pending + deferred; total > 0 {
+		g.d.log(ctx).Infof("Discarded %d %s (%d pending; %d deferred) while stopping StorageGroup \"%s\".",
+			total, plural(total, "task", "tasks"), pending, deferred, g.row.Name)
+	}
+	g.io = nil
+}
+
+// idle reports whether the group and its nodes have nothing queued or
+// running.
+func (g *group) idle() bool {
+	if g.nodes == nil || g.d.queue.FIFOSize(g.io.FIFO()) > 0 {
+		return false
+	}
+	for _, n := range g.nodes {
+		if !n.Idle() {
+			return false
+		}
+	}
+	return true
+}
+
+// update handles the copy requests into the group, when everything was
+// idle at the start of the pass.
+func (g *group) update(ctx context.Context) error {
+	log := g.d.log(ctx)
+	g.doIdle = false
+	if g.nodes == nil {
+		return nil
+	}
+	doUpdate := g.io.BeforeUpdate(ctx, g.initIdle)
+	if !g.initIdle || !doUpdate {
+		why := "cancelled"
+		if !g.initIdle {
+			why = "busy"
+		}
+		log.Infof("Skipping update for group %s: %s", g.row.Name, why)
+		return nil
+	}
+	log.Infof("Updating group \"%s\".", g.row.Name)
+	g.d.metrics.GroupUpdate.WithLabelValues(g.row.Name).Inc()
+	if err := g.updatePulls(ctx); err != nil {
+		return err
+	}
+	g.doIdle = g.idle()
+	return nil
+}
+
+// updatePulls decides, for each pending request into the group, whether
+// to pull, wait or cancel. Requests and the copies they depend on are read
+// in a handful of queries.
+func (g *group) updatePulls(ctx context.Context) error {
+	log := g.d.log(ctx)
+	reqs, err := loadRequests(ctx, g.d.db, "r.group_to_id = ?", g.row.ID)
+	if err != nil || len(reqs) == 0 {
+		return err
+	}
+	copies, err := aio.GroupCopies(ctx, g.d.db, g.row.ID,
+		"c.file_id IN (SELECT r.file_id FROM archivefilecopyrequest r WHERE r.group_to_id = ? AND r.completed = 0 AND r.cancelled = 0)",
+		g.row.ID)
+	if err != nil {
+		return err
+	}
+	byFile := map[int64][]aio.GroupCopy{}
+	for _, c := range copies {
+		byFile[c.FileID] = append(byFile[c.FileID], c)
+	}
+
+	// One request per file and pass: two pulls of one file would write the
+	// same destination. A request skipped because of its source does not
+	// count, so that another source's request for the file is considered.
+	handled := map[int64]bool{}
+	for _, p := range reqs {
+		req := p.req
+		if handled[req.FileID] {
+			continue
+		}
+		path := aio.FilePath(req.File)
+		src := req.NodeFrom
+		result := func(r string) {
+			g.d.metrics.RequestsCompleted.WithLabelValues("copy", r, src.Name, g.row.Name).Inc()
+		}
+
+		state, _ := aio.GroupState(byFile[req.FileID])
+		switch state {
+		case db.HasYes:
+			handled[req.FileID] = true
+			log.Infof("Cancelling pull request for %s: already present in group %s.", path, g.row.Name)
+			if err := aio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+				return err
+			}
+			result("duplicate")
+			continue
+		case db.HasMaybe:
+			handled[req.FileID] = true
+			log.Warnf("Skipping pull request for %s: existing copy in group %s needs check.", path, g.row.Name)
+			continue
+		}
+
+		if !src.Active {
+			log.Warnf("Skipping request for %s: source node %s is not active.", path, src.Name)
+			continue
+		}
+		switch p.srcState() {
+		case db.HasNo, db.HasCorrupt:
+			log.Warnf("Cancelling request for %s: not available on node %s. [file_id=%d]", path, src.Name, req.FileID)
+			if err := aio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+				return err
+			}
+			result("missing")
+			continue
+		case db.HasMaybe:
+			log.Infof("Skipping request for %s: source needs check on node %s.", path, src.Name)
+			continue
+		}
+		remote, err := aio.NewRemote(g.d.env, src)
+		if err != nil {
+			log.Errorf("Skipping request for %s: %v", path, err)
+			continue
+		}
+		if !remote.PullReady(p.src) {
+			log.Debugf("Skipping request for %s: not ready on node %s.", path, src.Name)
+			continue
+		}
+
+		handled[req.FileID] = true
+		if state == db.HasCorrupt {
+			err = g.io.PullForce(ctx, req)
+		} else {
+			err = g.io.Pull(ctx, req)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateIdle runs the I/O class's idle hook when the update ran and left
+// the group idle.
+func (g *group) updateIdle(ctx context.Context) {
+	g.d.metrics.GroupIdle.WithLabelValues(g.row.Name).Set(boolValue(g.doIdle))
+	if g.doIdle {
+		g.io.IdleUpdate(ctx)
+	}
+}

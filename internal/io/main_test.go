@@ -1,0 +1,9 @@
+package io
+
+import (
+	"testing"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }

@@ -1,0 +1,104 @@
+package reliability
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// enableEnv gates the suite: it takes minutes, too long for `make test`.
+const enableEnv = "ALPENHORN_RELIABILITY"
+
+// seedEnv replays a run: the random choices of every scenario (kill
+// moments, file sizes, request mixes) derive from it.
+const seedEnv = "ALPENHORN_RELIABILITY_SEED"
+
+// raceEnv builds the daemon with the race detector (slower, and it looks
+// for data races under the suite's load too).
+const raceEnv = "ALPENHORN_RELIABILITY_RACE"
+
+// gate skips the test unless the suite is enabled, and returns the random
+// source of the scenario, seeded from seedEnv or the clock (the seed is
+// logged, so that a failure can be replayed).
+func gate(t *testing.T) *rand.Rand {
+	t.Helper()
+	if os.Getenv(enableEnv) == "" {
+		t.Skipf("reliability suite: set %s=1 (or run `make reliability`)", enableEnv)
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv(seedEnv); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", seedEnv, s, err)
+		}
+		seed = v
+	}
+	t.Logf("seed %d (replay with %s=%d)", seed, seedEnv, seed)
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// binaries are the programs under test.
+type binaries struct {
+	daemon, cli string
+}
+
+// build compiles alpenhornd (with the race detector when raceEnv is set)
+// and alpenhorn into the test's temporary directory; Go's build cache
+// makes every build after the first quick.
+func build(t *testing.T) binaries {
+	t.Helper()
+	return binaries{
+		daemon: daemontest.Build(t, "./cmd/alpenhornd", os.Getenv(raceEnv) != ""),
+		cli:    daemontest.Build(t, "./cmd/alpenhorn", false),
+	}
+}
+
+// figures collects a scenario's numbers for docs/reliability.md; they are
+// logged as one block when the scenario ends.
+type figures struct {
+	t     *testing.T
+	mu    sync.Mutex
+	names []string
+	vals  map[string]string
+}
+
+func newFigures(t *testing.T) *figures {
+	f := &figures{t: t, vals: map[string]string{}}
+	t.Cleanup(func() {
+		var b strings.Builder
+		for _, n := range f.names {
+			fmt.Fprintf(&b, "\n  %s: %s", n, f.vals[n])
+		}
+		t.Logf("FIGURES %s:%s", t.Name(), b.String())
+	})
+	return f
+}
+
+func (f *figures) set(name string, v any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.vals[name]; !ok {
+		f.names = append(f.names, name)
+	}
+	f.vals[name] = fmt.Sprint(v)
+}
+
+func (f *figures) add(name string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.vals[name]; !ok {
+		f.names = append(f.names, name)
+	}
+	cur, _ := strconv.Atoi(f.vals[name])
+	f.vals[name] = strconv.Itoa(cur + n)
+}
