@@ -740,3 +740,29 @@ func TestCleanConfirmedRemote(t *testing.T) {
 		}
 	})
 }
+
+// TestPollingAutoImport: a node of the Polling class is watched by
+// rescanning (for filesystems without notifications): new files are
+// imported, and a locked one once its lock goes.
+func TestPollingAutoImport(t *testing.T) {
+	bin := daemontest.BuildDaemon(t)
+	testdb.Engines(t, func(t *testing.T, url string) {
+		w := daemontest.NewWorld(t, bin, url)
+		n := w.Node("nfs1", w.Group("nfs1"), daemontest.NodeSpec{Host: "alpha", AutoImport: true, IOClass: "Polling"})
+		w.InitNode(n)
+		d := w.StartDaemon("alpha", daemontest.Settings{})
+		w.WaitFor("watcher", func() bool { return d.Logged(`Watching node "nfs1" root "` + *n.Root + `" for auto import.`) }, d)
+
+		daemontest.WriteFile(t, n, "2025/02/21/meta.txt", "polled\n")
+		lock := daemontest.WriteFile(t, n, "2025/02/21/23/.1324.dat.lock", "")
+		daemontest.WriteFile(t, n, "2025/02/21/23/1324.dat", "0 1 2 3 4 5\n")
+		w.WaitFor("new file imported", func() bool { return w.Count(&db.ArchiveFile{}, "name = ?", "meta.txt") == 1 }, d)
+		w.WaitFor("locked file skipped", func() bool { return d.Logged(`Skipping "2025/02/21/23/1324.dat": locked.`) }, d)
+		if err := os.Remove(lock); err != nil {
+			t.Fatal(err)
+		}
+		w.WaitFor("unlocked file imported", func() bool {
+			return w.Count(&db.ArchiveFileCopy{}, "node_id = ? AND has_file = 'Y'", n.ID) == 2
+		}, d)
+	})
+}

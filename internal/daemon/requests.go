@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"database/sql"
 
 	"gorm.io/gorm"
 
@@ -24,40 +25,57 @@ func (p pendingReq) srcState() db.HasFile {
 	return p.src.HasFile
 }
 
+// reqRow is one row of the requests query.
 type reqRow struct {
-	ID            int64         `gorm:"column:id"`
-	FileID        int64         `gorm:"column:file_id"`
-	GroupToID     int64         `gorm:"column:group_to_id"`
-	NodeFromID    int64         `gorm:"column:node_from_id"`
-	Timestamp     *db.Time      `gorm:"column:timestamp"`
-	AcqID         int64         `gorm:"column:acq_id"`
-	FileName      string        `gorm:"column:file_name"`
-	FileSizeB     *int64        `gorm:"column:file_size_b"`
-	MD5Sum        *string       `gorm:"column:md5sum"`
-	Registered    db.Time       `gorm:"column:registered"`
-	AcqName       string        `gorm:"column:acq_name"`
-	SrcID         *int64        `gorm:"column:src_id"`
-	SrcHasFile    *db.HasFile   `gorm:"column:src_has_file"`
-	SrcWantsFile  *db.WantsFile `gorm:"column:src_wants_file"`
-	SrcReady      *bool         `gorm:"column:src_ready"`
-	SrcSizeB      *int64        `gorm:"column:src_size_b"`
-	SrcLastUpdate *db.Time      `gorm:"column:src_last_update"`
+	id, fileID, groupToID, nodeFromID, acqID int64
+	fileName                                 string
+	fileSizeB                                sql.NullInt64
+	md5sum                                   sql.NullString
+	srcID                                    sql.NullInt64
+	srcHasFile, srcWantsFile                 sql.NullString
+	srcReady                                 sql.NullBool
+	srcSizeB                                 sql.NullInt64
 }
 
 // loadRequests returns the pending copy requests matching where (a
 // condition on the alias r), in id order, with everything their handling
 // needs, in three queries whatever their number.
+//
+// A pass reads every pending request, so this is the update loop's
+// largest cost: rows are scanned by hand (no reflection), an acquisition
+// is made once for all its files, and the three timestamps (the request's,
+// the file's registration and the source copy's last update) are not
+// read, since no decision on a request needs them; on SQLite, parsing them
+// cost as much as the rest of the row. They are zero in what this returns.
 func loadRequests(ctx context.Context, d *db.DB, where string, args ...any) ([]pendingReq, error) {
 	var rows []reqRow
+	acqNames := map[int64]string{}
 	err := d.Retry(ctx, func(g *gorm.DB) error {
 		rows = nil
-		return g.Raw(`SELECT r.id, r.file_id, r.group_to_id, r.node_from_id, r.timestamp,
- f.acq_id, f.name AS file_name, f.size_b AS file_size_b, f.md5sum, f.registered, a.name AS acq_name,
- s.id AS src_id, s.has_file AS src_has_file, s.wants_file AS src_wants_file, s.ready AS src_ready,
- s.size_b AS src_size_b, s.last_update AS src_last_update
+		clear(acqNames)
+		res, err := g.Raw(`SELECT r.id, r.file_id, r.group_to_id, r.node_from_id,
+ f.acq_id, f.name, f.size_b, f.md5sum, a.name,
+ s.id, s.has_file, s.wants_file, s.ready, s.size_b
  FROM archivefilecopyrequest r JOIN archivefile f ON f.id = r.file_id JOIN archiveacq a ON a.id = f.acq_id
  LEFT JOIN archivefilecopy s ON s.file_id = r.file_id AND s.node_id = r.node_from_id
- WHERE r.completed = 0 AND r.cancelled = 0 AND `+where+` ORDER BY r.id`, args...).Scan(&rows).Error
+ WHERE r.completed = 0 AND r.cancelled = 0 AND `+where+` ORDER BY r.id`, args...).Rows()
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		var acqName sql.RawBytes
+		for res.Next() {
+			var r reqRow
+			if err := res.Scan(&r.id, &r.fileID, &r.groupToID, &r.nodeFromID, &r.acqID, &r.fileName, &r.fileSizeB, &r.md5sum, &acqName,
+				&r.srcID, &r.srcHasFile, &r.srcWantsFile, &r.srcReady, &r.srcSizeB); err != nil {
+				return err
+			}
+			if _, ok := acqNames[r.acqID]; !ok {
+				acqNames[r.acqID] = string(acqName)
+			}
+			rows = append(rows, r)
+		}
+		return res.Err()
 	})
 	if err != nil || len(rows) == 0 {
 		return nil, err
@@ -65,8 +83,8 @@ func loadRequests(ctx context.Context, d *db.DB, where string, args ...any) ([]p
 
 	nodeIDs, groupIDs := map[int64]bool{}, map[int64]bool{}
 	for _, r := range rows {
-		nodeIDs[r.NodeFromID] = true
-		groupIDs[r.GroupToID] = true
+		nodeIDs[r.nodeFromID] = true
+		groupIDs[r.groupToID] = true
 	}
 	var nodes []db.StorageNode
 	var groups []db.StorageGroup
@@ -88,29 +106,39 @@ func loadRequests(ctx context.Context, d *db.DB, where string, args ...any) ([]p
 	for i := range groups {
 		groupByID[groups[i].ID] = &groups[i]
 	}
+	acqs := make(map[int64]*db.ArchiveAcq, len(acqNames))
+	for id, name := range acqNames {
+		acqs[id] = &db.ArchiveAcq{ID: id, Name: name}
+	}
 
 	out := make([]pendingReq, 0, len(rows))
 	for _, r := range rows {
-		file := &db.ArchiveFile{ID: r.FileID, AcqID: r.AcqID, Name: r.FileName, SizeB: r.FileSizeB, MD5Sum: r.MD5Sum,
-			Registered: r.Registered, Acq: &db.ArchiveAcq{ID: r.AcqID, Name: r.AcqName}}
+		file := &db.ArchiveFile{ID: r.fileID, AcqID: r.acqID, Name: r.fileName, SizeB: nullInt(r.fileSizeB), Acq: acqs[r.acqID]}
+		if r.md5sum.Valid {
+			file.MD5Sum = &r.md5sum.String
+		}
 		p := pendingReq{req: &db.ArchiveFileCopyRequest{
-			ID: r.ID, FileID: r.FileID, GroupToID: r.GroupToID, NodeFromID: r.NodeFromID, Timestamp: r.Timestamp,
-			File: file, NodeFrom: nodeByID[r.NodeFromID], GroupTo: groupByID[r.GroupToID],
+			ID: r.id, FileID: r.fileID, GroupToID: r.groupToID, NodeFromID: r.nodeFromID,
+			File: file, NodeFrom: nodeByID[r.nodeFromID], GroupTo: groupByID[r.groupToID],
 		}}
 		if p.req.NodeFrom == nil || p.req.GroupTo == nil {
 			// Deleted between the two queries.
 			continue
 		}
-		if r.SrcID != nil {
-			p.src = &db.ArchiveFileCopy{ID: *r.SrcID, FileID: r.FileID, NodeID: r.NodeFromID, HasFile: *r.SrcHasFile,
-				WantsFile: *r.SrcWantsFile, Ready: *r.SrcReady, SizeB: r.SrcSizeB, File: file}
-			if r.SrcLastUpdate != nil {
-				p.src.LastUpdate = *r.SrcLastUpdate
-			}
+		if r.srcID.Valid {
+			p.src = &db.ArchiveFileCopy{ID: r.srcID.Int64, FileID: r.fileID, NodeID: r.nodeFromID, HasFile: db.HasFile(r.srcHasFile.String),
+				WantsFile: db.WantsFile(r.srcWantsFile.String), Ready: r.srcReady.Bool, SizeB: nullInt(r.srcSizeB), File: file}
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+func nullInt(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Int64
 }
 
 func keys(m map[int64]bool) []int64 {
