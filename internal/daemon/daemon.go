@@ -88,11 +88,11 @@ func (threads) Entry(ctx context.Context, component string) *logrus.Entry {
 }
 
 // Run starts the daemon and runs it until it is stopped: by SIGINT or
-// SIGTERM, by a task failing in a way that is not the data index's fault
-// (a global abort), or, with Options.Once, when its single pass is done.
-// It returns the exit status: 0 after --once or SIGTERM, 1 after SIGINT, a
-// global abort or any failure, so that a service manager restarts a daemon
-// that failed.
+// SIGTERM, by a failure of its own (`Fatal error!`), or, with Options.Once,
+// when its single pass is done. A failing task stops nothing: the scheduler
+// logs it and carries on. Run returns the exit status: 0 after --once or
+// SIGTERM, 1 after SIGINT or any failure, so that a service manager restarts
+// a daemon that failed.
 func Run(opts Options) int {
 	stderr := opts.Stderr
 	if stderr == nil {
@@ -230,10 +230,6 @@ func (d *Daemon) shutdown(sigs <-chan os.Signal) {
 func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 	log := d.log(ctx)
 	for {
-		if d.aborted() {
-			log.Warn("Exiting due to global abort")
-			return exitError, nil
-		}
 		start := time.Now()
 		if err := d.pass(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -258,7 +254,6 @@ func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 		if wait > 0 {
 			select {
 			case <-time.After(wait):
-			case <-d.pool.Aborted():
 			case <-ctx.Done():
 			}
 		}
@@ -279,10 +274,6 @@ func (d *Daemon) drain(ctx context.Context, interval time.Duration) (int, error)
 			log.Info("Update complete.  Exiting.")
 			return exitOK, nil
 		}
-		if d.aborted() {
-			log.Warn("Exiting due to global abort")
-			return exitError, nil
-		}
 		if first {
 			log.Info("Waiting for updates to complete.")
 		}
@@ -292,7 +283,6 @@ func (d *Daemon) drain(ctx context.Context, interval time.Duration) (int, error)
 		}
 		select {
 		case <-time.After(minPassGap):
-		case <-d.pool.Aborted():
 		case <-ctx.Done():
 			return d.signalled(ctx), nil
 		}
@@ -314,15 +304,6 @@ func (d *Daemon) signalled(ctx context.Context) int {
 	}
 	d.log(ctx).Info("Exiting due to SIGINT")
 	return exitError
-}
-
-func (d *Daemon) aborted() bool {
-	select {
-	case <-d.pool.Aborted():
-		return true
-	default:
-		return false
-	}
 }
 
 // serialIO runs queued tasks in the main loop when there are no workers.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,37 @@ type classWorld struct {
 	queue *scheduler.Queue
 	pool  *scheduler.Pool
 	dir   string
+	// failures are the tasks reported failed; the scheduler logs them and
+	// goes on, so a test would otherwise see only what they left undone.
+	failures *taskFailures
+}
+
+// taskFailures is a log hook that collects the scheduler's reports of
+// failed tasks and cleanups.
+type taskFailures struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (f *taskFailures) Levels() []logrus.Level { return []logrus.Level{logrus.ErrorLevel} }
+
+func (f *taskFailures) Fire(e *logrus.Entry) error {
+	if strings.HasPrefix(e.Message, "Cleanup of task ") ||
+		strings.HasPrefix(e.Message, "Task ") && strings.Contains(e.Message, " failed: ") {
+		f.mu.Lock()
+		f.lines = append(f.lines, e.Message)
+		f.mu.Unlock()
+	}
+	return nil
+}
+
+func (f *taskFailures) first() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.lines) == 0 {
+		return "", false
+	}
+	return f.lines[0], true
 }
 
 // testThreads connects the scheduler to the logging, as the daemon does.
@@ -71,6 +103,16 @@ func newClassWorld(t *testing.T, url string) *classWorld {
 		}
 		w.db = d
 	}
+	w.failures = new(taskFailures)
+	l := logging.Named("").Logger
+	old := l.ReplaceHooks(logrus.LevelHooks{})
+	hooks := logrus.LevelHooks{}
+	for lvl, hs := range old {
+		hooks[lvl] = slices.Clone(hs)
+	}
+	hooks.Add(w.failures)
+	l.ReplaceHooks(hooks)
+	t.Cleanup(func() { l.ReplaceHooks(old) })
 	w.queue = scheduler.NewQueue(testThreads{})
 	w.env = &Env{
 		DB:    w.db,
@@ -108,17 +150,19 @@ func (w *classWorld) start() {
 	}
 }
 
-// waitFor waits until cond holds, failing the test if the workers abort.
+// waitFor waits until cond holds, failing the test if a task fails.
 func (w *classWorld) waitFor(what string, cond func() bool) {
 	w.t.Helper()
 	end := time.Now().Add(drainLimit)
-	for !cond() {
-		if w.pool != nil {
-			select {
-			case <-w.pool.Aborted():
-				w.t.Fatalf("workers aborted waiting for %s", what)
-			default:
-			}
+	for {
+		// Failures are looked at after cond: a failed task is logged
+		// before it leaves the queue, so an empty queue cannot hide one.
+		done := cond()
+		if msg, failed := w.failures.first(); failed {
+			w.t.Fatalf("a task failed waiting for %s: %s", what, msg)
+		}
+		if done {
+			return
 		}
 		if time.Now().After(end) {
 			w.t.Fatalf("gave up waiting for %s", what)

@@ -311,7 +311,8 @@ func NewRemote(env *Env, node *db.StorageNode) (NodeRemote, error) {
 
 // DBError marks a task failure caused by the data index (a statement that
 // failed even after the retries db.Retry allows). The scheduler restarts
-// the worker instead of aborting the daemon.
+// the worker, as for a fresh connection, where any other failure only drops
+// the task.
 type DBError struct{ Err error }
 
 func (e *DBError) Error() string { return e.Err.Error() }

@@ -92,6 +92,17 @@ func (l *testLog) count(level logrus.Level, thread, msg string) int {
 	return n
 }
 
+// at returns the lines logged with this level, in order.
+func (l *testLog) at(level logrus.Level) []record {
+	var out []record
+	for _, r := range l.all() {
+		if r.level == level {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // wait blocks until the n-th line with this level, thread ("" for any) and
 // message has been logged.
 func (l *testLog) wait(t *testing.T, n int, level logrus.Level, thread, msg string) {

@@ -18,14 +18,15 @@ type Options struct {
 	// never has workers and refuses to grow.
 	SerialOnly bool
 	// IsDBError tells database errors (a lost connection and the like), which
-	// only restart the worker, from errors that abort the daemon. Nil means no
-	// error is a database error.
+	// restart the worker, from other task failures, which are only logged.
+	// Nil means no error is a database error.
 	IsDBError func(error) bool
 }
 
 // Pool runs tasks from a queue on worker goroutines named Worker#1, Worker#2,
 // ... . Its size can change while it runs; workers that exit after a database
-// error are replaced by Respawn.
+// error are replaced by Respawn. A task that fails otherwise is logged and
+// dropped, and its worker carries on.
 type Pool struct {
 	q          *Queue
 	log        Logger
@@ -33,15 +34,9 @@ type Pool struct {
 	serialOnly bool
 
 	// taskCtx is the parent of every task's context; Stop cancels it when its
-	// deadline passes. idleCtx, its child, ends every worker's wait for tasks
-	// on a global abort, without touching the tasks that are running.
+	// deadline passes.
 	taskCtx     context.Context
 	cancelTasks context.CancelFunc
-	idleCtx     context.Context
-	cancelIdle  context.CancelFunc
-
-	aborted   chan struct{}
-	abortOnce sync.Once
 
 	mu       sync.Mutex
 	workers  []*worker // by slot; slot i runs Worker#(i+1)
@@ -79,13 +74,11 @@ func NewPool(ctx context.Context, q *Queue, opts Options) *Pool {
 		log:        q.log,
 		isDBError:  opts.IsDBError,
 		serialOnly: opts.SerialOnly,
-		aborted:    make(chan struct{}),
 	}
 	if p.isDBError == nil {
 		p.isDBError = func(error) bool { return false }
 	}
 	p.taskCtx, p.cancelTasks = context.WithCancel(ctx)
-	p.idleCtx, p.cancelIdle = context.WithCancel(p.taskCtx)
 	if !p.serialOnly {
 		p.mu.Lock()
 		for range opts.Workers {
@@ -100,7 +93,7 @@ func NewPool(ctx context.Context, q *Queue, opts Options) *Pool {
 // p.mu.
 func (p *Pool) startWorker(slot int) {
 	w := &worker{id: slot + 1, done: make(chan struct{})}
-	w.wait, w.stop = context.WithCancel(p.idleCtx)
+	w.wait, w.stop = context.WithCancel(p.taskCtx)
 	if slot == len(p.workers) {
 		p.workers = append(p.workers, w)
 	} else {
@@ -110,27 +103,6 @@ func (p *Pool) startWorker(slot int) {
 	go p.run(w)
 }
 
-// Aborted is closed once a global abort has been raised: a task failed with
-// an error other than a database error. Workers stop taking tasks; the daemon
-// is expected to shut down.
-func (p *Pool) Aborted() <-chan struct{} { return p.aborted }
-
-func (p *Pool) isAborted() bool {
-	select {
-	case <-p.aborted:
-		return true
-	default:
-		return false
-	}
-}
-
-func (p *Pool) abort() {
-	p.abortOnce.Do(func() {
-		close(p.aborted)
-		p.cancelIdle()
-	})
-}
-
 func (p *Pool) run(w *worker) {
 	defer close(w.done)
 	ctx := context.WithValue(p.log.WithThread(p.taskCtx, w.name()), workerIDKey{}, w.id)
@@ -138,10 +110,6 @@ func (p *Pool) run(w *worker) {
 	log.Info("Started.")
 	for {
 		w.idle.Store(true)
-		if p.isAborted() {
-			log.Info("Stopped due to global abort.")
-			return
-		}
 		if w.wait.Err() != nil {
 			log.Info("Stopped.")
 			return
@@ -151,13 +119,6 @@ func (p *Pool) run(w *worker) {
 			continue
 		}
 		w.idle.Store(false)
-		if p.isAborted() {
-			log.Info("Stopped due to global abort.")
-			p.discard(ctx, t)
-			p.q.done(t)
-			return
-		}
-
 		log.Infof("Beginning task %s", t)
 		finished, err := t.step(ctx)
 		if err != nil {
@@ -176,40 +137,32 @@ func (p *Pool) run(w *worker) {
 }
 
 // fail deals with a task whose step returned err, and reports whether the
-// worker may carry on.
+// worker carries on: it does unless err is a database error.
 func (p *Pool) fail(ctx context.Context, t *Task, err error) bool {
 	log := p.log.Entry(ctx, componentPool)
 
 	if p.taskCtx.Err() != nil {
 		// Stop ran out of time and cancelled the task; the error is most
 		// likely the cancellation itself, and the daemon is going down anyway.
-		p.discard(ctx, t)
+		t.runCleanups(ctx, nil)
 		p.q.done(t)
 		log.Warnf("Abandoned task %s: %v", t, err)
 		return true
 	}
 
 	if !p.isDBError(err) {
-		p.abort()
-		log.Errorf("Aborting due to uncaught exception in task\n%v", err)
-		p.discard(ctx, t)
+		// One task's failure says nothing about the others (typically one
+		// bad file): it is reported and the task given up.
+		log.Errorf("Task %s failed: %v", t, err)
+		t.runCleanups(ctx, nil)
 		p.q.done(t)
-		return false
+		return true
 	}
 
 	// A database error: the worker restarts, as it would to get a fresh
 	// connection, and the task is given up, after its cleanups (which may
 	// fail on the same database problem).
-	for fn := t.popCleanup(); fn != nil; fn = t.popCleanup() {
-		cerr := protect(func() error { fn(); return nil })
-		if cerr != nil && !p.isDBError(cerr) {
-			p.abort()
-			log.Errorf("Aborting due to uncaught exception in task cleanup\n%v", cerr)
-			p.discard(ctx, t)
-			p.q.done(t)
-			return false
-		}
-	}
+	t.runCleanups(ctx, p.isDBError)
 	log.Infof("Finished task %s", t)
 	p.q.done(t)
 	t.requeue(ctx)
@@ -217,24 +170,9 @@ func (p *Pool) fail(ctx context.Context, t *Task, err error) bool {
 	return false
 }
 
-// discard runs the cleanups of a task that will not run further. A cleanup
-// that fails now can only be reported: the task is already being given up.
-func (p *Pool) discard(ctx context.Context, t *Task) {
-	for fn := t.popCleanup(); fn != nil; fn = t.popCleanup() {
-		if err := protect(func() error { fn(); return nil }); err != nil {
-			p.abort()
-			p.log.Entry(ctx, componentPool).Errorf(
-				"Aborting due to uncaught exception in task cleanup\n%v", err)
-		}
-	}
-}
-
 // Respawn replaces workers that exited after a database error, keeping their
-// numbers. It does nothing after a global abort or once Stop has begun.
+// numbers. It does nothing once Stop has begun.
 func (p *Pool) Respawn(ctx context.Context) {
-	if p.isAborted() {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopping {

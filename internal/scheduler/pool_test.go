@@ -172,52 +172,104 @@ func TestExclusiveTaskWaitsForFIFO(t *testing.T) {
 	}
 }
 
-func TestFailingTaskAbortsWithoutCrashing(t *testing.T) {
+func TestFailingTaskIsLoggedAndWorkerCarriesOn(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		fail   func() error
-		detail string
+		name string
+		fail func() error
+		// logged is the start of the failure's line; a panic's stack
+		// follows on the next lines.
+		logged string
+		stack  bool
 	}{
-		{"panic", func() error { panic("index out of range") }, "panic: index out of range"},
-		{"error", func() error { return errors.New("no such acquisition type") }, "no such acquisition type"},
+		{"panic", func() error { panic("index out of range") }, "Task Import x on n failed: index out of range\n", true},
+		{"error", func() error { return errors.New("no such acquisition type") }, "Task Import x on n failed: no such acquisition type", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := newTestLog(t)
-			q, p := newPool(t, log, Options{Workers: 2})
+			q, p := newPool(t, log, Options{Workers: 1})
 			f := q.NewFIFO("Node n")
-			cleaned := make(chan struct{})
+			var ev events
 			q.Submit(context.Background(), f, "Import x on n", func(_ context.Context, t *Task) (Next, error) {
-				t.OnCleanup(func() { close(cleaned) })
+				t.OnCleanup(func() { ev.add("release space") })
+				t.OnCleanup(func() { ev.add("remove placeholder"); panic("placeholder gone") })
 				return Done(), tc.fail()
 			}, 0)
+			q.Submit(context.Background(), f, "Import y on n", func(context.Context, *Task) (Next, error) {
+				ev.add("next task")
+				return Done(), nil
+			}, 0)
+			log.wait(t, 1, info, "Worker#1", "Finished task: Import y on n")
 
-			recv(t, "global abort", p.Aborted())
-			recv(t, "cleanup", cleaned)
-			waitExited(t, p, 0)
-			waitExited(t, p, 1)
-			// The worker that failed just exits; the other one stops.
-			if n := log.count(info, "", "Stopped due to global abort."); n != 1 {
-				t.Errorf("%d workers logged stopping for the abort, want 1", n)
+			// The one worker ran the next task itself, without a restart.
+			want := []string{
+				"Started.",
+				"Beginning task Import x on n",
+				"Beginning task Import y on n", "Finished task: Import y on n",
+			}
+			if got := log.messages("Worker#1", "Started", "Stopped", "Beginning", "Finished", "Exiting"); !slices.Equal(got, want) {
+				t.Errorf("worker log %q, want %q", got, want)
+			}
+			if got := ev.get(); !slices.Equal(got, []string{"remove placeholder", "release space", "next task"}) {
+				t.Errorf("events %v: cleanups must all run, before the next task", got)
 			}
 
-			var reported bool
-			for _, r := range log.all() {
-				if r.level == errLv && strings.HasPrefix(r.msg, "Aborting due to uncaught exception in task\n"+tc.detail) {
-					reported = true
-				}
+			errs := log.at(errLv)
+			if len(errs) != 2 {
+				t.Fatalf("%d lines at ERROR, want 2: %v", len(errs), errs)
 			}
-			if !reported {
-				t.Error("failure not logged")
+			failure, stack, _ := strings.Cut(errs[0].msg, "\n")
+			if errs[0].thread != "Worker#1" || !strings.HasPrefix(errs[0].msg, tc.logged) {
+				t.Errorf("failure logged as %v, want %q...", errs[0], tc.logged)
 			}
-			if s := p.Stats(); s.Queued+s.InProgress != 0 {
-				t.Errorf("stats after abort: %v", s)
+			// The stack locates the panic in the task's code.
+			if hasStack := strings.HasPrefix(stack, "goroutine ") && strings.Contains(stack, "pool_test.go:"); hasStack != tc.stack {
+				t.Errorf("after %q: stack %t, want %t:\n%s", failure, hasStack, tc.stack, stack)
 			}
-			// No respawning during an abort: the daemon is on its way out.
+			if !strings.HasPrefix(errs[1].msg, "Cleanup of task Import x on n failed: placeholder gone\ngoroutine ") {
+				t.Errorf("cleanup failure logged as %v", errs[1])
+			}
+
+			exited := func() bool {
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				return p.workers[0].exited()
+			}
+			if exited() {
+				t.Error("worker exited after the failure")
+			}
 			p.Respawn(context.Background())
 			if n := len(log.messages("MainThread", "Respawning")); n != 0 {
-				t.Errorf("%d workers respawned during an abort", n)
+				t.Errorf("%d workers respawned", n)
+			}
+			if s := p.Stats(); s != (Stats{Workers: 1}) {
+				t.Errorf("stats after the failure: %v", s)
 			}
 		})
+	}
+}
+
+func TestFailingCleanupOfFinishedTask(t *testing.T) {
+	log := newTestLog(t)
+	q, _ := newPool(t, log, Options{Workers: 1})
+	f := q.NewFIFO("Node n")
+	var ev events
+	q.Submit(context.Background(), f, "Delete copies [1] from n", func(_ context.Context, t *Task) (Next, error) {
+		t.OnCleanup(func() { ev.add("second cleanup") })
+		t.OnCleanup(func() { panic(errors.New("no such file")) })
+		return Done(), nil
+	}, 0)
+	submit(t, q, f, "Import y on n", 0)
+	log.wait(t, 1, info, "Worker#1", "Finished task: Import y on n")
+
+	if log.count(info, "Worker#1", "Finished task: Delete copies [1] from n") != 1 {
+		t.Error("task not reported finished")
+	}
+	errs := log.at(errLv)
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].msg, "Cleanup of task Delete copies [1] from n failed: no such file\n") {
+		t.Errorf("lines at ERROR %v, want the cleanup's failure", errs)
+	}
+	if got := ev.get(); !slices.Equal(got, []string{"second cleanup"}) {
+		t.Errorf("events %v: the other cleanup did not run", got)
 	}
 }
 
@@ -273,6 +325,7 @@ func TestDBErrorRestartsWorker(t *testing.T) {
 		var ran []string
 		q.Submit(context.Background(), f, "Check file x on n", func(_ context.Context, t *Task) (Next, error) {
 			t.OnCleanup(func() { ran = append(ran, "last") })
+			t.OnCleanup(func() { ran = append(ran, "second"); panic("placeholder gone") })
 			t.OnCleanup(func() { ran = append(ran, "first"); panic(errLost) })
 			return Done(), errLost
 		}, 0)
@@ -280,17 +333,17 @@ func TestDBErrorRestartsWorker(t *testing.T) {
 		log.wait(t, 1, errLv, "Worker#1", "Exiting due to db error: "+errLost.Error())
 		waitExited(t, p, 0)
 		// A database error in a cleanup is expected alongside the task's
-		// own; the remaining cleanups still run.
-		if !slices.Equal(ran, []string{"first", "last"}) {
-			t.Errorf("cleanups %v, want [first last]", ran)
+		// own and goes unreported; any other failure is reported. Either
+		// way the remaining cleanups still run.
+		if !slices.Equal(ran, []string{"first", "second", "last"}) {
+			t.Errorf("cleanups %v, want [first second last]", ran)
+		}
+		errs := log.at(errLv)
+		if len(errs) != 2 || !strings.HasPrefix(errs[0].msg, "Cleanup of task Check file x on n failed: placeholder gone\n") {
+			t.Errorf("lines at ERROR %v, want the second cleanup's failure, then the exit", errs)
 		}
 		if s := p.Stats(); s.Queued+s.Deferred+s.InProgress != 0 {
 			t.Errorf("task came back: %v", s)
-		}
-		select {
-		case <-p.Aborted():
-			t.Error("database error raised a global abort")
-		default:
 		}
 	})
 }
@@ -402,10 +455,8 @@ func TestStopCancelsTasksAfterDeadline(t *testing.T) {
 			if log.count(tc.logged, "Worker#1", tc.msg) != 1 {
 				t.Errorf("missing %s %q", tc.logged, tc.msg)
 			}
-			select {
-			case <-p.Aborted():
-				t.Error("shutdown raised a global abort")
-			default:
+			if errs := log.at(errLv); len(errs) != 0 {
+				t.Errorf("shutdown reported failures: %v", errs)
 			}
 			if !heldCleaned.Load() {
 				t.Error("deferred task dropped without its cleanup")
@@ -497,19 +548,59 @@ func TestSerialIO(t *testing.T) {
 		}
 	})
 
-	t.Run("task error is returned", func(t *testing.T) {
+	t.Run("failing tasks are logged and the run goes on", func(t *testing.T) {
 		log := newTestLog(t)
 		q, p := newPool(t, log, Options{})
+		f := q.NewFIFO("Node f")
+		var cleaned int
+		q.Submit(context.Background(), f, "Tidy up f", func(_ context.Context, t *Task) (Next, error) {
+			t.OnCleanup(func() { cleaned++ })
+			return Done(), errors.New("permission denied")
+		}, Exclusive)
+		q.Submit(context.Background(), f, "Import a on f", func(_ context.Context, t *Task) (Next, error) {
+			t.OnCleanup(func() { cleaned++ })
+			panic("bad header")
+		}, 0)
+		submit(t, q, f, "Import b on f", 0)
+
+		if err := p.RunSerial(context.Background(), time.Hour); err != nil {
+			t.Fatalf("RunSerial: %v", err)
+		}
+		if cleaned != 2 {
+			t.Errorf("%d cleanups run, want 2", cleaned)
+		}
+		want := []string{
+			"Beginning task Tidy up f",
+			"Beginning task Import a on f",
+			"Beginning task Import b on f", "Finished task Import b on f",
+		}
+		if got := log.messages("MainThread", "Beginning", "Finished"); !slices.Equal(got, want) {
+			t.Errorf("log %q,\nwant %q", got, want)
+		}
+		errs := log.at(errLv)
+		if len(errs) != 2 || errs[0].msg != "Task Tidy up f failed: permission denied" ||
+			!strings.HasPrefix(errs[1].msg, "Task Import a on f failed: bad header\ngoroutine ") {
+			t.Errorf("lines at ERROR %v", errs)
+		}
+		if s := p.Stats(); s != (Stats{}) {
+			t.Errorf("stats %v", s)
+		}
+	})
+
+	t.Run("database error is returned", func(t *testing.T) {
+		errLost := errors.New("Lost connection to MySQL server during query")
+		log := newTestLog(t)
+		q, p := newPool(t, log, Options{IsDBError: func(err error) bool { return errors.Is(err, errLost) }})
 		f := q.NewFIFO("Node f")
 		var cleaned bool
 		q.Submit(context.Background(), f, "Tidy up f", func(_ context.Context, t *Task) (Next, error) {
 			t.OnCleanup(func() { cleaned = true })
-			return Done(), errors.New("permission denied")
+			return Done(), errLost
 		}, Exclusive)
 		submit(t, q, f, "Import a on f", 0)
 
 		err := p.RunSerial(context.Background(), time.Hour)
-		if err == nil || err.Error() != "task Tidy up f: permission denied" {
+		if !errors.Is(err, errLost) || err.Error() != "task Tidy up f: "+errLost.Error() {
 			t.Errorf("RunSerial: %v", err)
 		}
 		if !cleaned {
@@ -657,6 +748,13 @@ func TestNoGoroutineLeak(t *testing.T) {
 	q.Submit(context.Background(), g, "Ready file x on node g", func(context.Context, *Task) (Next, error) {
 		return After(time.Hour, finish), nil
 	}, 0)
+	// Failing tasks leave nothing running behind them either.
+	q.Submit(context.Background(), f, "Import bad on f", func(context.Context, *Task) (Next, error) {
+		return After(time.Millisecond, func(context.Context, *Task) (Next, error) { panic("bad header") }), nil
+	}, 0)
+	q.Submit(context.Background(), g, "Import unreadable on g", func(context.Context, *Task) (Next, error) {
+		return Done(), errors.New("permission denied")
+	}, 0)
 	p.AddWorker(context.Background())
 	p.RemoveWorker(context.Background())
 	log.wait(t, 1, info, "Worker#4", "Stopped.")
@@ -664,6 +762,10 @@ func TestNoGoroutineLeak(t *testing.T) {
 		s := p.Stats()
 		return s.Queued == 0 && s.InProgress == 0 && s.Deferred == 1
 	})
+
+	if n := len(log.at(errLv)); n != 2 {
+		t.Errorf("%d failures logged, want 2", n)
+	}
 
 	if err := p.Stop(context.Background()); err != nil {
 		t.Fatal(err)

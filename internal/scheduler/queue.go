@@ -237,21 +237,22 @@ func (q *Queue) forget(f *FIFO) {
 }
 
 // CloseFIFO discards the queued and deferred tasks of f, running their
-// cleanups in the caller's goroutine, and refuses further tasks for it. Tasks
-// in progress carry on. It returns how many queued and deferred tasks were
-// discarded.
+// cleanups in the caller's goroutine (a failing one is logged as the main
+// thread's), and refuses further tasks for it. Tasks in progress carry on. It
+// returns how many queued and deferred tasks were discarded.
 func (q *Queue) CloseFIFO(f *FIFO) (pending, deferred int) {
 	q.mu.Lock()
 	queued, held := q.closeFIFO(f)
 	q.mu.Unlock()
 	for _, t := range slices.Concat(queued, held) {
-		t.runCleanups()
+		t.runCleanups(context.Background(), nil)
 	}
 	return len(queued), len(held)
 }
 
 // Close closes every FIFO, present and future, discarding all queued and
-// deferred tasks and running their cleanups in the caller's goroutine.
+// deferred tasks and running their cleanups in the caller's goroutine, as
+// CloseFIFO does.
 func (q *Queue) Close() {
 	q.mu.Lock()
 	q.closed = true
@@ -262,7 +263,7 @@ func (q *Queue) Close() {
 	}
 	q.mu.Unlock()
 	for _, t := range dropped {
-		t.runCleanups()
+		t.runCleanups(context.Background(), nil)
 	}
 }
 

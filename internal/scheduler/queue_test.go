@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,7 +185,12 @@ func TestCloseFIFO(t *testing.T) {
 			return After(time.Hour, finish), nil
 		}
 	}
-	q.Submit(context.Background(), f, "held", waiting("held"), 0)
+	q.Submit(context.Background(), f, "held", func(ctx context.Context, t *Task) (Next, error) {
+		next, err := waiting("held")(ctx, t)
+		// Runs first; its failure must not keep the other from running.
+		t.OnCleanup(func() { panic("reservation already released") })
+		return next, err
+	}, 0)
 	q.Submit(context.Background(), f, "running", waiting("running"), 0)
 	held := take(t, q, "held")
 	if _, err := held.step(context.Background()); err != nil {
@@ -201,6 +207,10 @@ func TestCloseFIFO(t *testing.T) {
 	}
 	if !slices.Equal(cleaned, []string{"held"}) {
 		t.Errorf("cleanups run %v, want [held]", cleaned)
+	}
+	if errs := log.at(logrus.ErrorLevel); len(errs) != 1 || errs[0].thread != "MainThread" ||
+		!strings.HasPrefix(errs[0].msg, "Cleanup of task held failed: reservation already released\n") {
+		t.Errorf("lines at ERROR %v, want the failed cleanup", errs)
 	}
 	if n := q.FIFOSize(f); n != 1 {
 		t.Errorf("FIFOSize %d, want 1 (the running task)", n)

@@ -16,8 +16,9 @@ const serialGet = time.Second
 // has passed, or ctx ends; a running task is never interrupted for the
 // timeout. Each task gets one step per turn, and tasks see WorkerID 0.
 //
-// A task error ends RunSerial and is returned: in the main thread it is fatal,
-// database error or not.
+// A task that fails is logged and dropped, as in a worker, and the run goes
+// on. A database error ends RunSerial and is returned: in the main thread
+// there is no worker to restart for a fresh connection.
 func (p *Pool) RunSerial(ctx context.Context, timeout time.Duration) error {
 	defer p.serialLoops.Add(1)
 	log := p.log.Entry(ctx, componentUpdate)
@@ -33,13 +34,21 @@ func (p *Pool) RunSerial(ctx context.Context, timeout time.Duration) error {
 
 		log.Infof("Beginning task %s", t)
 		_, err := t.step(ctx)
-		p.q.done(t)
-		if err != nil {
-			t.runCleanups()
+		switch {
+		case err == nil:
+			p.q.done(t)
+			// Logged the same way whether the task finished or deferred
+			// itself.
+			log.Infof("Finished task %s", t)
+		case p.isDBError(err):
+			t.runCleanups(ctx, p.isDBError)
+			p.q.done(t)
 			return fmt.Errorf("task %s: %w", t, err)
+		default:
+			log.Errorf("Task %s failed: %v", t, err)
+			t.runCleanups(ctx, nil)
+			p.q.done(t)
 		}
-		// Logged the same way whether the task finished or deferred itself.
-		log.Infof("Finished task %s", t)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime/debug"
@@ -12,10 +13,15 @@ import (
 // It returns what follows: Done() or After(delay, nextStep). Whatever state
 // the task keeps between steps lives in the closures.
 //
-// A returned error is treated like an uncaught exception upstream: a database
-// error (as classified by Options.IsDBError) makes the worker abandon the task
-// and restart; any other error, or a panic, raises the global abort. Expected
-// failures must therefore be handled inside the step, not returned.
+// A returned error, or a panic, is a failure of this task alone, never of the
+// daemon: it is logged at ERROR with the task's name (a panic with its
+// stack), the task's cleanups run, the task is dropped and its worker goes on
+// with the next task. A database error (as classified by Options.IsDBError)
+// also restarts the worker, as it would to get a fresh connection, and brings
+// back a task flagged RequeueOnDBError; in serial I/O it ends RunSerial.
+// Failures a task can foresee (a missing file, a refused transfer) are better
+// handled inside the step, where they can be recorded properly: a returned
+// error only reaches the log.
 type Step func(ctx context.Context, t *Task) (Next, error)
 
 // Next says how a task continues after a step.
@@ -71,7 +77,8 @@ func (t *Task) exclusive() bool { return t.flags&Exclusive != 0 }
 
 // OnCleanup registers fn to run once when the task ends, however it ends:
 // finished, failed, or discarded from the queue while waiting. Like deferred
-// calls, the last one registered runs first.
+// calls, the last one registered runs first. A cleanup that panics is logged
+// at ERROR and the others still run.
 func (t *Task) OnCleanup(fn func()) { t.cleanups = append(t.cleanups, fn) }
 
 // popCleanup removes the cleanup due next, so that one which fails is never
@@ -86,21 +93,28 @@ func (t *Task) popCleanup() func() {
 	return fn
 }
 
-func (t *Task) runCleanups() {
+// runCleanups runs the remaining cleanups. One that fails is logged and the
+// rest still run: the task is over either way. Failures that expected
+// reports (the database errors that follow a task's own) are not logged;
+// expected may be nil.
+func (t *Task) runCleanups(ctx context.Context, expected func(error) bool) {
 	for fn := t.popCleanup(); fn != nil; fn = t.popCleanup() {
-		fn()
+		err := protect(func() error { fn(); return nil })
+		if err != nil && (expected == nil || !expected(err)) {
+			t.queue.log.Entry(ctx, componentTask).Errorf("Cleanup of task %s failed: %v", t.name, err)
+		}
 	}
 }
 
 // panicError carries a recovered panic and the stack where it happened, so
-// the abort message shows the equivalent of a traceback.
+// that the failure logged shows the equivalent of a traceback.
 type panicError struct {
 	value any
 	stack []byte
 }
 
 func (e *panicError) Error() string {
-	return fmt.Sprintf("panic: %v\n\n%s", e.value, e.stack)
+	return fmt.Sprintf("%v\n%s", e.value, bytes.TrimRight(e.stack, "\n"))
 }
 
 // Unwrap exposes a panic value that is an error, so that a database error
@@ -122,7 +136,8 @@ func protect(fn func() error) (err error) {
 
 // step runs the task's current step. finished is false if the task deferred
 // itself (it is then back in the queue, or was dropped because its FIFO had
-// closed). On error the cleanups have not run; that is up to the caller.
+// closed). A task that ends without error has had its cleanups run; on error
+// they have not, that being up to the caller.
 func (t *Task) step(ctx context.Context) (finished bool, err error) {
 	var next Next
 	err = protect(func() error {
@@ -134,7 +149,8 @@ func (t *Task) step(ctx context.Context) (finished bool, err error) {
 		return false, err
 	}
 	if next.step == nil {
-		return true, protect(func() error { t.runCleanups(); return nil })
+		t.runCleanups(ctx, nil)
+		return true, nil
 	}
 
 	t.next = next.step
@@ -143,7 +159,7 @@ func (t *Task) step(ctx context.Context) (finished bool, err error) {
 		t.name, t.fifo, strconv.FormatFloat(next.delay.Seconds(), 'f', -1, 64))
 	if !t.queue.put(t, next.delay) {
 		t.queue.log.Entry(ctx, componentTask).Infof("Ignoring task %s: FIFO closed", t.name)
-		return false, protect(func() error { t.runCleanups(); return nil })
+		t.runCleanups(ctx, nil)
 	}
 	return false, nil
 }
