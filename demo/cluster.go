@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +29,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/radiocosmology/alpenhorn-go/internal/childproc"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 )
 
@@ -170,7 +170,7 @@ func (c *Cluster) Alpenhorn(ctx context.Context, stdin string, args ...string) (
 	var stdout, stderr strings.Builder
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := startChild(cmd); err != nil {
+	if err := childproc.Start(cmd); err != nil {
 		return "", 0, err
 	}
 	// The command comes from c.Command, so it cannot be made with
@@ -209,7 +209,7 @@ func (c *Cluster) StartDaemon(host string) error {
 	cmd := c.command(host, filepath.Join(c.Bin, "alpenhornd"), "--test-isolation", "--conf", c.hostConfig(host))
 	cmd.Env = append(cmd.Env, sshConfigEnv+"="+c.SSHConfig)
 	cmd.Stdout, cmd.Stderr = log, log
-	if err := startChild(cmd); err != nil {
+	if err := childproc.Start(cmd); err != nil {
 		return fmt.Errorf("start alpenhornd on %s: %w", host, err)
 	}
 	d := &daemon{cmd: cmd, log: c.LogFile(host), exited: make(chan struct{})}
@@ -289,44 +289,10 @@ func (c *Cluster) Stop() error {
 	return errors.Join(errs...)
 }
 
-type startRequest struct {
-	cmd  *exec.Cmd
-	done chan error
-}
-
-var (
-	starterOnce sync.Once
-	startQueue  = make(chan startRequest)
-)
-
-// startChild starts cmd so that the kernel kills it if this process dies,
-// even by SIGKILL, so that nothing the demo started outlives it.
-//
-// The parent-death signal fires when the thread that forked the child
-// exits; forking from one locked thread that never exits ties it to the
-// life of the process.
-func startChild(cmd *exec.Cmd) error {
-	starterOnce.Do(func() { go starter() })
-	req := startRequest{cmd: cmd, done: make(chan error, 1)}
-	startQueue <- req
-	return <-req.done
-}
-
-func starter() {
-	runtime.LockOSThread()
-	for req := range startQueue {
-		if req.cmd.SysProcAttr == nil {
-			req.cmd.SysProcAttr = &syscall.SysProcAttr{}
-		}
-		req.cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-		req.done <- req.cmd.Start()
-	}
-}
-
 // StartChild starts cmd as the demo starts its own processes: killed by
 // the kernel if the demo dies. For the processes a Cluster's creator
 // runs beside it (sshd, database servers).
-func StartChild(cmd *exec.Cmd) error { return startChild(cmd) }
+func StartChild(cmd *exec.Cmd) error { return childproc.Start(cmd) }
 
 // maxReportLines bounds how much of each daemon log a failure report
 // shows.

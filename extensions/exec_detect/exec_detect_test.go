@@ -4,41 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
-	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
 )
-
-// captureLog records what alpenhorn logs during the test.
-func captureLog(t *testing.T) *test.Hook {
-	t.Helper()
-	l := logging.Named("").Logger
-	h := new(test.Hook)
-	old := l.ReplaceHooks(logrus.LevelHooks{})
-	hooks := logrus.LevelHooks{}
-	for lvl, hs := range old {
-		hooks[lvl] = slices.Clone(hs)
-	}
-	hooks.Add(h)
-	l.ReplaceHooks(hooks)
-	t.Cleanup(func() { l.ReplaceHooks(old) })
-	return h
-}
-
-func logged(h *test.Hook) string {
-	var out []string
-	for _, e := range h.AllEntries() {
-		out = append(out, strings.ToUpper(e.Level.String())+" "+e.Message)
-	}
-	return strings.Join(out, "\n")
-}
 
 // script writes an executable shell script into dir.
 func script(t *testing.T, dir, name, body string) string {
@@ -78,7 +50,7 @@ func TestExampleScript(t *testing.T) {
 		{`2025/02/21/say "hi"`, "", ""},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			h := captureLog(t)
+			h := logtest.Capture(t)
 			got, ok, err := s.Detect(context.Background(), nil, tc.path, demoNode)
 			if err != nil {
 				t.Fatal(err)
@@ -86,7 +58,7 @@ func TestExampleScript(t *testing.T) {
 			if ok != (tc.acq != "") || got.Acq != tc.acq || got.File != tc.file {
 				t.Errorf("Detect = %+v, %v; want acq %q file %q", got, ok, tc.acq, tc.file)
 			}
-			if l := logged(h); l != "" {
+			if l := logtest.Text(h); l != "" {
 				t.Errorf("logged %q", l)
 			}
 		})
@@ -143,7 +115,7 @@ func TestFailuresDecline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := captureLog(t)
+			h := logtest.Capture(t)
 			got, ok, err := s.Detect(context.Background(), nil, "2025/02/21/23/1324.dat", demoNode)
 			if ok || err != nil {
 				t.Fatalf("Detect = %+v, %v, %v", got, ok, err)
@@ -161,7 +133,7 @@ func TestFailuresDecline(t *testing.T) {
 			case tc.name == "wrong-file":
 				want = `ERROR Import detection by extension exec_detect failed for "2025/02/21/23/1324.dat": acquisition "2025/02/21" and file "meta.txt" do not make up the path`
 			}
-			if l := logged(h); l != want {
+			if l := logtest.Text(h); l != want {
 				t.Errorf("logged\n%s\nwant\n%s", l, want)
 			}
 		})
@@ -177,12 +149,12 @@ func TestTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := captureLog(t)
+	h := logtest.Capture(t)
 	if got, ok, err := s.Detect(context.Background(), nil, "2025/02/21/meta.txt", demoNode); ok || err != nil {
 		t.Fatalf("Detect = %+v, %v, %v", got, ok, err)
 	}
 	want := `ERROR Import detection by extension exec_detect failed for "2025/02/21/meta.txt": ` + prog + " timed out after 300ms"
-	if l := logged(h); l != want {
+	if l := logtest.Text(h); l != want {
 		t.Errorf("logged\n%s\nwant\n%s", l, want)
 	}
 }
@@ -195,11 +167,11 @@ func TestShutdownIsNotADetectionFailure(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	h := captureLog(t)
+	h := logtest.Capture(t)
 	if _, ok, err := s.Detect(ctx, nil, "2025/02/21/meta.txt", demoNode); ok || err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("Detect after cancel = %v, %v", ok, err)
 	}
-	if l := logged(h); l != "" {
+	if l := logtest.Text(h); l != "" {
 		t.Errorf("logged %q", l)
 	}
 }

@@ -8,56 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
-	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
 	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
-
-// captureLog records what alpenhorn logs during the test.
-func captureLog(t *testing.T) *test.Hook {
-	t.Helper()
-	l := logging.Named("").Logger
-	h := new(test.Hook)
-	old := l.ReplaceHooks(logrus.LevelHooks{})
-	hooks := logrus.LevelHooks{}
-	for lvl, hs := range old {
-		hooks[lvl] = slices.Clone(hs)
-	}
-	hooks.Add(h)
-	l.ReplaceHooks(hooks)
-	t.Cleanup(func() { l.ReplaceHooks(old) })
-	return h
-}
-
-func logged(h *test.Hook) string {
-	var out []string
-	for _, e := range h.AllEntries() {
-		out = append(out, strings.ToUpper(e.Level.String())+" "+e.Message)
-	}
-	return strings.Join(out, "\n")
-}
-
-// openIndex opens the database at url, with the core schema if init is set.
-func openIndex(t *testing.T, url string, init bool) *db.DB {
-	t.Helper()
-	d, err := db.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if init {
-		if _, err := d.Init(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
-}
 
 // runDemoInit runs `alpenhorn pattern-importer demo-init` against d.
 func runDemoInit(d *db.DB) (string, error) {
@@ -92,8 +49,8 @@ func loadSet(t *testing.T) *extension.Set {
 func TestSchemaDDL(t *testing.T) {
 	flat := func(e db.Engine) []string {
 		var out []string
-		for _, tbl := range schemaDDL(e) {
-			out = append(out, tbl.stmts...)
+		for _, tbl := range tables {
+			out = append(out, tbl.DDL(e)...)
 		}
 		return out
 	}
@@ -226,7 +183,7 @@ var wantCatalog = map[db.Engine][]string{
 
 func TestDemoInit(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
-		d := openIndex(t, url, true)
+		d := testdb.Initialised(t, url)
 		for run := 1; run <= 2; run++ {
 			out, err := runDemoInit(d)
 			if err != nil || out != "Plugin init complete.\n" {
@@ -280,7 +237,7 @@ func TestDemoInit(t *testing.T) {
 
 func TestDemoInitNeedsDataIndex(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
-		d := openIndex(t, url, false)
+		d := testdb.Open(t, url)
 		out, err := runDemoInit(d)
 		want := "Data Index version mismatch:  wanted version 2; no schema found"
 		if err == nil || err.Error() != want || out != "" {
@@ -296,7 +253,7 @@ func TestDemoInitNeedsDataIndex(t *testing.T) {
 // demo-init.
 func demoIndex(t *testing.T, url string) *db.DB {
 	t.Helper()
-	d := openIndex(t, url, true)
+	d := testdb.Initialised(t, url)
 	if _, err := runDemoInit(d); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +284,7 @@ func TestDetectDemo(t *testing.T) {
 			{"ALPENHORN_NODE", "", ""},
 		} {
 			t.Run(tc.path, func(t *testing.T) {
-				h := captureLog(t)
+				h := logtest.Capture(t)
 				got, ok, err := s.Detect(context.Background(), d, tc.path, node)
 				if err != nil {
 					t.Fatal(err)
@@ -335,7 +292,7 @@ func TestDetectDemo(t *testing.T) {
 				if ok != (tc.acq != "") || got.Acq != tc.acq || got.File != tc.file || (ok && got.Callback == nil) {
 					t.Errorf("Detect = %+v, %v; want acq %q file %q", got, ok, tc.acq, tc.file)
 				}
-				if l := logged(h); l != "" {
+				if l := logtest.Text(h); l != "" {
 					t.Errorf("logged %q", l)
 				}
 			})
@@ -345,7 +302,7 @@ func TestDetectDemo(t *testing.T) {
 
 func TestTypeOrder(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
-		d := openIndex(t, url, true)
+		d := testdb.Initialised(t, url)
 		if err := createTables(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
@@ -501,16 +458,16 @@ func TestCallbackRecordsOnlyNewRows(t *testing.T) {
 func TestBrokenTypesDecline(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		d := openIndex(t, url, true)
+		d := testdb.Initialised(t, url)
 		s := loadSet(t)
 		node := &db.StorageNode{Name: "n"}
 
 		// Before demo-init there are no types to read.
-		h := captureLog(t)
+		h := logtest.Capture(t)
 		if _, ok, err := s.Detect(ctx, d, "2025/02/21/meta.txt", node); ok || err != nil {
 			t.Fatalf("without tables: %v, %v", ok, err)
 		}
-		if l := logged(h); !strings.HasPrefix(l, `ERROR Import detection by extension pattern_importer failed for "2025/02/21/meta.txt": reading types: `) {
+		if l := logtest.Text(h); !strings.HasPrefix(l, `ERROR Import detection by extension pattern_importer failed for "2025/02/21/meta.txt": reading types: `) {
 			t.Errorf("logged %q", l)
 		}
 
@@ -530,7 +487,7 @@ func TestBrokenTypesDecline(t *testing.T) {
 				`filetype broken: Invalid patterns: [1]: 1 is not a string`},
 		} {
 			t.Run(tc.patterns, func(t *testing.T) {
-				h := captureLog(t)
+				h := logtest.Capture(t)
 				var row any = &AcqType{Name: "broken", Patterns: tc.patterns}
 				if tc.table == "filetype" {
 					row = &FileType{Name: "broken", Patterns: tc.patterns}
@@ -543,7 +500,7 @@ func TestBrokenTypesDecline(t *testing.T) {
 					t.Fatalf("Detect = %v, %v", ok, err)
 				}
 				want := `ERROR Import detection by extension pattern_importer failed for "` + tc.path + `": ` + tc.log
-				if l := logged(h); l != want {
+				if l := logtest.Text(h); l != want {
 					t.Errorf("logged\n%s\nwant\n%s", l, want)
 				}
 			})

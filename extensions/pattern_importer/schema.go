@@ -8,55 +8,32 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 )
 
-// tableDDL is the statements creating one of the extension's tables: the
-// table first, then its indexes.
-type tableDDL struct {
-	name  string
-	stmts []string
+// tables are the extension's tables in creation order, rendered as the
+// Python extension creates them, so that both make the same catalog.
+var tables = []db.Table{
+	typeTable("acqtype"),
+	dataTable("acqdata", "acq_id", "archiveacq", "acqtype"),
+	typeTable("filetype"),
+	dataTable("filedata", "file_id", "archivefile", "filetype"),
 }
 
-// schemaDDL returns the extension's tables in creation order, with the
-// statements the Python extension sends, so that both create the same
-// catalog.
-func schemaDDL(e db.Engine) []tableDDL {
-	q := func(s string) string { return `"` + s + `"` }
-	id := q("id") + " INTEGER NOT NULL PRIMARY KEY"
-	createIndex := "INDEX IF NOT EXISTS"
-	if e == db.MySQL {
-		q = func(s string) string { return "`" + s + "`" }
-		id = q("id") + " INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY"
-		// MySQL has no IF NOT EXISTS for indexes; createTables skips a
-		// table that exists together with its indexes instead.
-		createIndex = "INDEX"
-	}
-	index := func(unique bool, table, column string) string {
-		kind := createIndex
-		if unique {
-			kind = "UNIQUE " + kind
-		}
-		return fmt.Sprintf("CREATE %s %s ON %s (%s)", kind, q(table+"_"+column), q(table), q(column))
-	}
-	typeTable := func(name string) tableDDL {
-		return tableDDL{name, []string{
-			fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, %s VARCHAR(64) NOT NULL, %s TEXT NOT NULL, %s TEXT)",
-				q(name), id, q("name"), q("patterns"), q("notes")),
-			index(true, name, "name"),
-		}}
-	}
-	dataTable := func(name, column, target, typeTable string) tableDDL {
-		return tableDDL{name, []string{
-			fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, %s INTEGER NOT NULL, %s INTEGER, FOREIGN KEY (%s) REFERENCES %s (%s), FOREIGN KEY (%s) REFERENCES %s (%s))",
-				q(name), id, q(column), q("type_id"), q(column), q(target), q("id"), q("type_id"), q(typeTable), q("id")),
-			index(true, name, column),
-			index(false, name, "type_id"),
-		}}
-	}
-	return []tableDDL{
-		typeTable("acqtype"),
-		dataTable("acqdata", "acq_id", "archiveacq", "acqtype"),
-		typeTable("filetype"),
-		dataTable("filedata", "file_id", "archivefile", "filetype"),
-	}
+// typeTable is a table of named pattern lists.
+func typeTable(name string) db.Table {
+	return db.Table{Name: name, Columns: []db.Column{
+		{Name: "name", MySQL: "VARCHAR(64)", SQLite: "VARCHAR(64)", NotNull: true},
+		{Name: "patterns", MySQL: "TEXT", SQLite: "TEXT", NotNull: true},
+		{Name: "notes", MySQL: "TEXT", SQLite: "TEXT"},
+	}, Indexes: []db.Index{{Unique: true, Columns: []string{"name"}}}}
+}
+
+// dataTable records the type (a row of typeTable) of each row of target,
+// which column refers to.
+func dataTable(name, column, target, typeTable string) db.Table {
+	return db.Table{Name: name, Columns: []db.Column{
+		{Name: column, MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "type_id", MySQL: "INTEGER", SQLite: "INTEGER"},
+	}, ForeignKeys: []db.ForeignKey{{Column: column, Table: target}, {Column: "type_id", Table: typeTable}},
+		Indexes: []db.Index{{Unique: true, Columns: []string{column}}, {Columns: []string{"type_id"}}}}
 }
 
 // createTables creates whichever of the extension's tables are missing.
@@ -66,13 +43,15 @@ func createTables(ctx context.Context, d *db.DB) error {
 	if err != nil {
 		return fmt.Errorf("listing tables: %s", d.Redact(err.Error()))
 	}
-	for _, t := range schemaDDL(d.Engine) {
-		if d.Engine == db.MySQL && slices.Contains(existing, t.name) {
+	for _, t := range tables {
+		// MySQL has no IF NOT EXISTS for indexes: a table that exists is
+		// skipped together with its indexes instead.
+		if d.Engine == db.MySQL && slices.Contains(existing, t.Name) {
 			continue
 		}
-		for _, stmt := range t.stmts {
+		for _, stmt := range t.DDL(d.Engine) {
 			if err := d.Gorm.WithContext(ctx).Exec(stmt).Error; err != nil {
-				return fmt.Errorf("creating table %s: %s", t.name, d.Redact(err.Error()))
+				return fmt.Errorf("creating table %s: %s", t.Name, d.Redact(err.Error()))
 			}
 		}
 	}

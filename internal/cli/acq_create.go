@@ -20,25 +20,11 @@ func acqCreateCommand(a *App) *cobra.Command {
 		if err := db.CheckLength("acquisition name", name, db.MaxAcqName); err != nil {
 			return err
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
-			acq, err := findAcq(d, tx, name)
-			if err != nil {
-				return err
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
+			if err := refuseTaken[db.ArchiveAcq](d, tx, name, "Acquisition \"%s\" already exists."); err != nil {
+				return "", err
 			}
-			if acq != nil {
-				return fmt.Errorf("Acquisition \"%s\" already exists.", name)
-			}
-			return tx.Create(&db.ArchiveAcq{Name: name}).Error
+			return fmt.Sprintf("Created acquisition \"%s\".", name), tx.Create(&db.ArchiveAcq{Name: name}).Error
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("Created acquisition \"%s\".", name)
-		return nil
 	})
 }

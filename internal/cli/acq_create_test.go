@@ -11,16 +11,8 @@ func TestAcqCreate(t *testing.T) {
 	long := strings.Repeat("x", db.MaxAcqName+1)
 	runIndexSteps(t, true, []indexStep{
 		{args: words("acq create new/acq"), stdout: "Created acquisition \"new/acq\".\n",
-			check: func(t *testing.T, d *db.DB) {
-				if got := tableRows(t, d, "archiveacq", "name, comment", "name = ?", "new/acq"); got != "new/acq|NULL" {
-					t.Errorf("acquisition row: %q", got)
-				}
-			}},
-		{args: words("-q acq create quiet"), check: func(t *testing.T, d *db.DB) {
-			if got := tableRows(t, d, "archiveacq", "name", "name = ?", "quiet"); got != "quiet" {
-				t.Errorf("acquisition row: %q", got)
-			}
-		}},
+			check: wantRows("new/acq|NULL", "archiveacq", "name, comment", "name = ?", "new/acq")},
+		{args: words("-q acq create quiet"), check: wantRows("quiet", "archiveacq", "name", "name = ?", "quiet")},
 		{args: words("acq create new/acq"), code: 1, stderr: "Error: Acquisition \"new/acq\" already exists.\n"},
 		// Names compare as MySQL's default collation does, on every engine.
 		{args: words("acq create NEW/ACQ"), code: 1, stderr: "Error: Acquisition \"NEW/ACQ\" already exists.\n"},

@@ -28,12 +28,10 @@ func acqFilesCommand(a *App) *cobra.Command {
 		if err := notBoth(cmd, "node", node.v != "", "group", group.v != ""); err != nil {
 			return err
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		acq, err := resolveAcq(d, g, args[0], "No such Acquisition: %s")
 		if err != nil {
 			return err
@@ -108,15 +106,7 @@ func acqFilesInGroup(g *gorm.DB, acqID, groupID int64, showRemoved bool) (format
 	if err != nil {
 		return t, err
 	}
-	states := map[int64]*groupState{}
-	for _, r := range rows {
-		s := states[r.FileID]
-		if s == nil {
-			s = &groupState{}
-			states[r.FileID] = s
-		}
-		s.meet(r.HasFile, r.Node)
-	}
+	states, _ := foldStates(rows, groupCopy.file)
 	var files []db.ArchiveFile
 	if err := g.Where("acq_id = ?", acqID).Order("id").Find(&files).Error; err != nil {
 		return t, err

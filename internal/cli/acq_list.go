@@ -14,12 +14,10 @@ func acqListCommand(a *App) *cobra.Command {
 		if err := notBoth(cmd, "node", node.v != "", "group", group.v != ""); err != nil {
 			return err
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		// With a filter, the count is of present copies there, so a file
 		// on two nodes of a group counts twice, as in alpenhorn.
 		q := g.Table("archiveacq AS a").Select("a.name AS name, COUNT(f.id) AS files").

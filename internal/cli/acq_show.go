@@ -23,12 +23,10 @@ type acqShare struct {
 func acqShowCommand(a *App) *cobra.Command {
 	var showGroups, showNodes bool
 	cmd := leaf("show ACQ", "Show an acquisition", func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		acq, err := resolveAcq(d, g, args[0], "No such Acquisition: %s")
 		if err != nil {
 			return err

@@ -8,6 +8,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"gorm.io/gorm"
+
 	"github.com/radiocosmology/alpenhorn-go/internal/config"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
@@ -74,6 +77,40 @@ func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
 		}
 	}
 	return a.index, nil
+}
+
+// read opens the data index for a command that only reads it, and returns
+// it with a session bound to the command's context.
+func (a *App) read(cmd *cobra.Command) (*db.DB, *gorm.DB, error) {
+	ctx := cmd.Context()
+	d, err := a.DB(ctx, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, d.Gorm.WithContext(ctx), nil
+}
+
+// write opens the data index and runs fn in one transaction. The message
+// fn returns (one line or several) is printed only once the transaction
+// has committed, so that a transaction retried after a lost connection
+// prints it once.
+func (a *App) write(cmd *cobra.Command, fn func(d *db.DB, tx *gorm.DB) (string, error)) error {
+	ctx := cmd.Context()
+	d, err := a.DB(ctx, true)
+	if err != nil {
+		return err
+	}
+	var msg string
+	err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		var err error
+		msg, err = fn(d, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	a.Echo("%s", msg)
+	return nil
 }
 
 // redact hides database credentials in anything printed.

@@ -5,7 +5,6 @@ package cli
 // phase prints after its transaction, and statements over many ids.
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -98,11 +97,17 @@ func (l *listedFiles) resolve(d *db.DB, tx *gorm.DB, rootNode *string) error {
 // no file admits nothing (decision D-flist).
 func (l *listedFiles) admits(id int64) bool { return !l.given || l.ids[id] }
 
-// pass makes one pass of the check/confirm/update flow: it reads the file
-// list if need be, runs run in a transaction of its own, and prints the
-// report once the transaction has committed.
-func (a *App) pass(ctx context.Context, d *db.DB, listed *listedFiles, run func(tx *gorm.DB, update, first bool, out *report) (bool, error)) phase {
-	return func(update, first bool) (bool, error) {
+// runBulk opens the data index and runs the check/confirm/update flow of
+// a bulk command. Each pass reads the file list if need be, runs run in a
+// transaction of its own, and prints the report once the transaction has
+// committed.
+func (a *App) runBulk(cmd *cobra.Command, listed *listedFiles, check, force, listOnStdin bool, run func(d *db.DB, tx *gorm.DB, update, first bool, out *report) (bool, error)) error {
+	ctx := cmd.Context()
+	d, err := a.DB(ctx, true)
+	if err != nil {
+		return err
+	}
+	return a.confirmFlow(cmd, check, force, listOnStdin, func(update, first bool) (bool, error) {
 		if err := listed.read(a); err != nil {
 			return false, err
 		}
@@ -111,7 +116,7 @@ func (a *App) pass(ctx context.Context, d *db.DB, listed *listedFiles, run func(
 		err := d.Transaction(ctx, func(tx *gorm.DB) error {
 			out = nil
 			var err error
-			nothing, err = run(tx, update, first, &out)
+			nothing, err = run(d, tx, update, first, &out)
 			return err
 		})
 		if err != nil {
@@ -119,7 +124,7 @@ func (a *App) pass(ctx context.Context, d *db.DB, listed *listedFiles, run func(
 		}
 		a.print(out)
 		return nothing, nil
-	}
+	})
 }
 
 // report is what a phase prints. It is printed only after the phase's

@@ -44,14 +44,9 @@ type bulkIndex struct {
 func newBulkIndex(t *testing.T, url string) *bulkIndex {
 	t.Helper()
 	initIndex(t, url)
-	x := &bulkIndex{url: url, d: openTestIndex(t, url), groups: map[string]int64{}, nodes: map[string]int64{}, files: map[string]int64{}, acqs: map[string]int64{}}
+	x := &bulkIndex{url: url, d: testdb.Open(t, url), groups: map[string]int64{}, nodes: map[string]int64{}, files: map[string]int64{}, acqs: map[string]int64{}}
 	g := x.d.Gorm
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalIf(t)
 	str := func(s string) *string { return &s }
 	num := func(f float64) *float64 { return &f }
 	for _, name := range []string{"G1", "G2", "G3", "GA"} {

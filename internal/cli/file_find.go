@@ -16,12 +16,10 @@ func fileFindCommand(a *App) *cobra.Command {
 	var acqNames, groupNames, nodeNames []string
 	var states copyStates
 	cmd := leaf("find", "List file copies in given states", func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		nodes, err := resolveNodes(d, g, nodeNames, "no such node: %s")
 		if err != nil {
 			return err
@@ -109,28 +107,4 @@ func compareParts(x, y []string) int {
 		}
 	}
 	return len(x) - len(y)
-}
-
-func nodeIDs(nodes []*db.StorageNode) []int64 {
-	ids := make([]int64, len(nodes))
-	for i, n := range nodes {
-		ids[i] = n.ID
-	}
-	return ids
-}
-
-func groupIDs(groups []*db.StorageGroup) []int64 {
-	ids := make([]int64, len(groups))
-	for i, g := range groups {
-		ids[i] = g.ID
-	}
-	return ids
-}
-
-func acqIDs(acqs []*db.ArchiveAcq) []int64 {
-	ids := make([]int64, len(acqs))
-	for i, a := range acqs {
-		ids[i] = a.ID
-	}
-	return ids
 }

@@ -21,25 +21,15 @@ func fileImportCommand(a *App) *cobra.Command {
 		if err := db.CheckLength("path", path, db.MaxPath); err != nil {
 			return err
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			node, err := resolveNode(d, tx, nodeName, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			// The path goes to the daemon as typed; it resolves it against the node root.
 			req := db.ArchiveFileImportRequest{NodeID: node.ID, Path: path, Register: registerNew, Timestamp: db.TimePtr(db.Now())}
-			return tx.Create(&req).Error
+			return "Added new import request.", tx.Create(&req).Error
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("Added new import request.")
-		return nil
 	})
 	cmd.Flags().BoolVarP(&registerNew, "register-new", "n", false, "register the file in the data index if it is not there yet")
 	return cmd

@@ -85,12 +85,10 @@ func fileListCommand(a *App) *cobra.Command {
 		if all && len(nodeNames)+len(groupNames)+len(absentNodes)+len(absentGroups) == 0 {
 			return usageErrorf(cmd, "--all cannot be used without a location constraint (one or more of --absent-group, --absent-node, --group, --node)")
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		l := &fileListing{all: all, state: states.where("c")}
 		if l.absentNodes, err = resolveNodes(d, g, absentNodes, "no such node: %s"); err != nil {
 			return err
@@ -341,15 +339,7 @@ func (l *fileListing) printGroupDetails(a *App, g *gorm.DB, sel *fileSet, group 
 	if err != nil {
 		return err
 	}
-	states := map[int64]*groupState{}
-	for _, c := range copies {
-		s := states[c.FileID]
-		if s == nil {
-			s = &groupState{}
-			states[c.FileID] = s
-		}
-		s.meet(c.HasFile, c.Node)
-	}
+	states, _ := foldStates(copies, groupCopy.file)
 	cells := make([][]any, len(files))
 	for i, f := range files {
 		var s groupState

@@ -29,16 +29,10 @@ func fileModifyCommand(a *App) *cobra.Command {
 				return err
 			}
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var msg string
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			file, err := resolveFile(d, tx, path)
 			if err != nil {
-				return err
+				return "", err
 			}
 			updates := map[string]any{}
 			// The hash is compared as typed: a change of case is a change.
@@ -49,15 +43,13 @@ func fileModifyCommand(a *App) *cobra.Command {
 				updates["size_b"] = size.v
 			}
 			if len(updates) == 0 {
-				msg = "No change."
-				return nil
+				return "No change.", nil
 			}
 			if err := tx.Model(&db.ArchiveFile{}).Where("id = ?", file.ID).Updates(updates).Error; err != nil {
-				return err
+				return "", err
 			}
 			if noReverify {
-				msg = "File updated.  Re-verification skipped."
-				return nil
+				return "File updated.  Re-verification skipped.", nil
 			}
 			// Healthy and corrupt copies alike must be checked against the
 			// new record; copies already suspect are not counted again.
@@ -65,20 +57,13 @@ func fileModifyCommand(a *App) *cobra.Command {
 				Where("file_id = ? AND has_file <> 'N' AND wants_file <> 'N' AND has_file <> 'M'", file.ID).
 				Update("has_file", db.HasMaybe)
 			if res.Error != nil {
-				return res.Error
+				return "", res.Error
 			}
 			if n := res.RowsAffected; n > 0 {
-				msg = fmt.Sprintf("File updated.  %d %s will be re-verified.", n, nounFor(n, "copy", "copies"))
-			} else {
-				msg = "File updated.  No additional copies need re-verification."
+				return fmt.Sprintf("File updated.  %d %s will be re-verified.", n, nounFor(n, "copy", "copies")), nil
 			}
-			return nil
+			return "File updated.  No additional copies need re-verification.", nil
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("%s", msg)
-		return nil
 	})
 	cmd.Flags().Var(&md5, "md5", "the new MD5 `HASH` (32 hex digits)")
 	cmd.Flags().BoolVar(&noReverify, "no-reverify", false, "do not ask for the file's copies to be re-verified")

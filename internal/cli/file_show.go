@@ -18,12 +18,10 @@ func fileShowCommand(a *App) *cobra.Command {
 		if all {
 			groups, nodes, transfers = true, true, true
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		file, err := resolveFile(d, g, args[0])
 		if err != nil {
 			return err
@@ -70,17 +68,7 @@ func showFileGroups(a *App, g *gorm.DB, fileID int64) error {
 	if err != nil {
 		return err
 	}
-	var order []int64
-	states := map[int64]*groupState{}
-	for _, c := range copies {
-		s := states[c.GroupID]
-		if s == nil {
-			s = &groupState{}
-			states[c.GroupID] = s
-			order = append(order, c.GroupID)
-		}
-		s.meet(c.HasFile, c.Node)
-	}
+	states, order := foldStates(copies, groupCopy.group)
 	if len(order) == 0 {
 		a.Echo("No extant copies.")
 		return nil

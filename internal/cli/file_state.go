@@ -59,22 +59,9 @@ func fileStateCommand(a *App) *cobra.Command {
 				readyLeft = false
 			}
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var msg string
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
-			var err error
-			msg, err = u.apply(d, tx, path, nodeName, readyLeft, unready)
-			return err
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
+			return u.apply(d, tx, path, nodeName, readyLeft, unready)
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("%s", msg)
-		return nil
 	})
 	cmd.Flags().StringVar(&set, "set", "", "record `STATE` (healthy, suspect, corrupt, missing or absent)")
 	cmd.Flags().BoolVar(&ready, "ready", false, "set the copy's ready bit")
@@ -93,15 +80,7 @@ type copyUpdate struct {
 // returns the message to print. ready and unready are the ready-bit flags
 // not already folded into u.
 func (u copyUpdate) apply(d *db.DB, tx *gorm.DB, path, nodeName string, ready, unready bool) (string, error) {
-	file, err := resolveFile(d, tx, path)
-	if err != nil {
-		return "", err
-	}
-	node, err := resolveNode(d, tx, nodeName, "no such node: %s")
-	if err != nil {
-		return "", err
-	}
-	cp, err := copyOn(tx, file.ID, node.ID)
+	file, node, cp, err := resolveCopy(d, tx, path, nodeName)
 	if err != nil {
 		return "", err
 	}
@@ -163,21 +142,11 @@ func (u copyUpdate) apply(d *db.DB, tx *gorm.DB, path, nodeName string, ready, u
 
 // reportFileState prints the recorded state of a file on a node.
 func (a *App) reportFileState(cmd *cobra.Command, path, nodeName string) error {
-	ctx := cmd.Context()
-	d, err := a.DB(ctx, true)
+	d, g, err := a.read(cmd)
 	if err != nil {
 		return err
 	}
-	g := d.Gorm.WithContext(ctx)
-	file, err := resolveFile(d, g, path)
-	if err != nil {
-		return err
-	}
-	node, err := resolveNode(d, g, nodeName, "no such node: %s")
-	if err != nil {
-		return err
-	}
-	cp, err := copyOn(g, file.ID, node.ID)
+	_, _, cp, err := resolveCopy(d, g, path, nodeName)
 	if err != nil {
 		return err
 	}

@@ -24,64 +24,43 @@ func fileSyncCommand(a *App) *cobra.Command {
 				return usageErrorf(cmd, "missing --to")
 			}
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var out []string
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
-			out = nil
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			file, err := resolveFile(d, tx, path)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if cancel {
-				msg, err := cancelFileSync(d, tx, file.ID, from, to)
-				out = append(out, msg)
-				return err
+				return cancelFileSync(d, tx, file.ID, from, to)
 			}
 			src, err := resolveNode(d, tx, from, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			dest, err := resolveGroup(d, tx, to, "no such group: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			there, err := fileGroupState(tx, file.ID, dest.ID)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if there.state() == db.HasYes {
-				out = append(out, fmt.Sprintf("Not done: %s already present on Node \"%s\" in destination Group \"%s\".", path, there.node, to))
-				return nil
+				return fmt.Sprintf("Not done: %s already present on Node \"%s\" in destination Group \"%s\".", path, there.node, to), nil
 			}
 			cp, err := copyOn(tx, file.ID, src.ID)
 			if err != nil {
-				return err
+				return "", err
 			}
+			var forced string
 			if cp == nil || cp.HasFile != db.HasYes {
 				if !force {
-					out = append(out, "Not done: File missing from source.")
-					return nil
+					return "Not done: File missing from source.", nil
 				}
-				out = append(out, "File missing from source: forcing request.")
+				forced = "File missing from source: forcing request.\n"
 			}
 			req := db.ArchiveFileCopyRequest{FileID: file.ID, NodeFromID: src.ID, GroupToID: dest.ID, Timestamp: db.TimePtr(db.Now())}
-			if err := tx.Create(&req).Error; err != nil {
-				return err
-			}
-			out = append(out, "Request submitted.")
-			return nil
+			return forced + "Request submitted.", tx.Create(&req).Error
 		})
-		if err != nil {
-			return err
-		}
-		for _, line := range out {
-			a.Echo("%s", line)
-		}
-		return nil
 	})
 	f := cmd.Flags()
 	f.BoolVar(&cancel, "cancel", false, "cancel pending requests for FILE, limited by --from and --to if given")

@@ -93,6 +93,27 @@ type groupCopy struct {
 	Node    string
 }
 
+func (c groupCopy) file() int64  { return c.FileID }
+func (c groupCopy) group() int64 { return c.GroupID }
+
+// foldStates folds copy rows, in row order, into states keyed by key (the
+// file or the group of a row), and lists the keys in the order first met.
+func foldStates(rows []groupCopy, key func(groupCopy) int64) (map[int64]*groupState, []int64) {
+	states := map[int64]*groupState{}
+	var order []int64
+	for _, r := range rows {
+		k := key(r)
+		s := states[k]
+		if s == nil {
+			s = &groupState{}
+			states[k] = s
+			order = append(order, k)
+		}
+		s.meet(r.HasFile, r.Node)
+	}
+	return states, order
+}
+
 // groupCopies returns the copy rows matching cond (on the archivefilecopy
 // alias c and the storagenode alias n) in row order, with their groups.
 func groupCopies(tx *gorm.DB, cond string, args ...any) ([]groupCopy, error) {
@@ -114,6 +135,21 @@ func fileGroupState(tx *gorm.DB, fileID, groupID int64) (groupState, error) {
 		s.meet(r.HasFile, r.Node)
 	}
 	return s, err
+}
+
+// resolveCopy resolves an ACQ/FILE path and a node name, and finds the
+// file's copy on the node: nil when there is none.
+func resolveCopy(d *db.DB, tx *gorm.DB, path, nodeName string) (*db.ArchiveFile, *db.StorageNode, *db.ArchiveFileCopy, error) {
+	file, err := resolveFile(d, tx, path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	node, err := resolveNode(d, tx, nodeName, "no such node: %s")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cp, err := copyOn(tx, file.ID, node.ID)
+	return file, node, cp, err
 }
 
 // copyOn returns the copy of a file on a node, or nil.

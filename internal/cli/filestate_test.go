@@ -40,14 +40,9 @@ func fileSeedTime(s string) db.Time {
 func newFileFixture(t *testing.T, url string) *fileFixture {
 	t.Helper()
 	initIndex(t, url)
-	d := openTestIndex(t, url)
+	d := testdb.Open(t, url)
 	g := d.Gorm
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalIf(t)
 	str := func(s string) *string { return &s }
 	size := func(n int64) *int64 { return &n }
 

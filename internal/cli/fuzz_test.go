@@ -105,7 +105,7 @@ func expectFile(p string) (acq, name string, ok bool) {
 func FuzzResolveFile(f *testing.F) {
 	url := testdb.SQLiteURL(f)
 	initIndex(f, url)
-	d := openTestIndex(f, url)
+	d := testdb.Open(f, url)
 	acqIDs := map[string]int64{}
 	for _, fx := range fuzzFiles {
 		if reason := db.InvalidImportPath(fx[0]) + db.InvalidImportPath(fx[1]); reason != "" {

@@ -163,7 +163,7 @@ func TestGoldenDemo(t *testing.T) {
 		}
 	}
 	testdb.Engines(t, func(t *testing.T, url string) {
-		d := openTestIndex(t, url)
+		d := testdb.Open(t, url)
 		daemon := &demoDaemon{t: t, d: d, files: map[string]int64{}}
 		for _, s := range steps {
 			if work := demoDaemonWork[s.label]; work != nil {

@@ -9,12 +9,7 @@ import (
 
 // wantGroup checks a group's name, class, notes and I/O config.
 func wantGroup(name, want string) func(t *testing.T, d *db.DB) {
-	return func(t *testing.T, d *db.DB) {
-		t.Helper()
-		if got := tableRows(t, d, "storagegroup", "name, io_class, notes, io_config", "name = ?", name); got != want {
-			t.Errorf("group %s:\n got %s\nwant %s", name, got, want)
-		}
-	}
+	return wantRows(want, "storagegroup", "name, io_class, notes, io_config", "name = ?", name)
 }
 
 func TestGroupCreate(t *testing.T) {

@@ -11,13 +11,12 @@ func init() { register("group", groupListCommand) }
 
 func groupListCommand(a *App) *cobra.Command {
 	return leaf("list", "List storage groups", func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		_, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
 		var groups []db.StorageGroup
-		if err := d.Gorm.WithContext(ctx).Order("id").Find(&groups).Error; err != nil {
+		if err := g.Order("id").Find(&groups).Error; err != nil {
 			return err
 		}
 		if len(groups) == 0 {

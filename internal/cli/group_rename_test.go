@@ -8,14 +8,7 @@ import (
 )
 
 func TestGroupRename(t *testing.T) {
-	names := func(want string) func(t *testing.T, d *db.DB) {
-		return func(t *testing.T, d *db.DB) {
-			t.Helper()
-			if got := tableRows(t, d, "storagegroup", "name", "1 = 1"); got != want {
-				t.Errorf("groups: %q, want %q", got, want)
-			}
-		}
-	}
+	names := func(want string) func(t *testing.T, d *db.DB) { return wantRows(want, "storagegroup", "name", "1 = 1") }
 	runIndexSteps(t, true, []indexStep{
 		{args: words("group rename G1 Gx"), stdout: "Storage group \"G1\" renamed to \"Gx\"\n", check: names("Gx\nG2\nG3")},
 		{args: words("group rename nope nope"), stdout: "No change.\n"},

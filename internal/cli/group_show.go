@@ -18,12 +18,10 @@ func groupShowCommand(a *App) *cobra.Command {
 		if all {
 			details, stats, transfers, actions = true, true, true, true
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		group, err := resolveGroup(d, g, args[0], "no such group: %s")
 		if err != nil {
 			return err

@@ -80,15 +80,8 @@ func (a *App) runSync(cmd *cobra.Command, s *syncRun) error {
 	if s.all && !omitted {
 		return usageErrorf(cmd, "Can't use --all with %s.", s.what)
 	}
-	ctx := cmd.Context()
-	d, err := a.DB(ctx, true)
-	if err != nil {
-		return err
-	}
 	s.listed = newListedFiles(cmd, s.fileList)
-	return a.confirmFlow(cmd, s.check, s.force, s.fileList == "-", a.pass(ctx, d, s.listed, func(tx *gorm.DB, update, first bool, out *report) (bool, error) {
-		return s.phase(d, tx, update, first, out)
-	}))
+	return a.runBulk(cmd, s.listed, s.check, s.force, s.fileList == "-", s.phase)
 }
 
 // phase is one pass of the check/confirm/update flow, in one transaction.
@@ -113,14 +106,10 @@ func (s *syncRun) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report) 
 	if err != nil {
 		return false, err
 	}
-	var acqIDs []int64
-	for _, acq := range acqs {
-		acqIDs = append(acqIDs, acq.ID)
-	}
 	if s.cancel {
-		return s.cancelPhase(tx, node, group, acqIDs, update, first, out)
+		return s.cancelPhase(tx, node, group, acqIDs(acqs), update, first, out)
 	}
-	return s.syncPhase(d, tx, node, group, acqIDs, update, first, out)
+	return s.syncPhase(d, tx, node, group, acqIDs(acqs), update, first, out)
 }
 
 // syncFile is a file that a sync would copy.
@@ -236,17 +225,7 @@ func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *
 	out.add("%s %d %s (%s) from Node \"%s\" to Group \"%s\"%s", verb, len(fresh), nounFor(int64(len(fresh)), "file", "files"),
 		sizeOf(fresh), node.Name, group.Name, stop)
 	if listing {
-		out.add("")
-		if s.showAcqs {
-			listByAcq(out, all, "file", "files", s.showFiles)
-		} else {
-			paths := make([]string, len(fresh))
-			for i, f := range fresh {
-				paths[i] = f.path
-			}
-			sort.Strings(paths)
-			*out = append(*out, paths...)
-		}
+		s.listAffected(out, all, fresh, "file", "files")
 	}
 	if !update {
 		return false, nil
@@ -257,6 +236,23 @@ func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *
 	out.add("")
 	out.add("Added %d new copy %s.", len(fresh), nounFor(int64(len(fresh)), "request", "requests"))
 	return false, nil
+}
+
+// listAffected prints, after a blank line, what --show-acqs and
+// --show-files ask for: the acquisitions of byAcq (with their files), or
+// else the sorted paths of files.
+func (s *syncRun) listAffected(out *report, byAcq, files []*syncFile, one, many string) {
+	out.add("")
+	if s.showAcqs {
+		listByAcq(out, byAcq, one, many, s.showFiles)
+		return
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+	}
+	sort.Strings(paths)
+	*out = append(*out, paths...)
 }
 
 // listByAcq prints, per acquisition in name order, "{acq} [{k} {noun}]"
@@ -370,17 +366,7 @@ func (s *syncRun) cancelPhase(tx *gorm.DB, node *db.StorageNode, group *db.Stora
 	}
 	out.add("%s %d pending transfer %s%s", verb, len(ids), nounFor(int64(len(ids)), "request", "requests"), stop)
 	if listing {
-		out.add("")
-		if s.showAcqs {
-			listByAcq(out, reqs, "request", "requests", s.showFiles)
-		} else {
-			paths := make([]string, len(reqs))
-			for i, f := range reqs {
-				paths[i] = f.path
-			}
-			sort.Strings(paths)
-			*out = append(*out, paths...)
-		}
+		s.listAffected(out, reqs, reqs, "request", "requests")
 	}
 	if !update {
 		return false, nil

@@ -88,3 +88,33 @@ func ioConfigDiffers(next, stored *string) bool {
 	v, err := format.ParseJSON(*stored)
 	return err != nil || format.PythonJSON(v) != *next
 }
+
+// commonSettings are the options that set what groups and nodes both have:
+// --class, --notes, --io-config and --io-var.
+type commonSettings struct {
+	class, notes stringValue
+	io           ioConfigEdit
+}
+
+// flags registers the options; the help of --class and --notes differs
+// between commands.
+func (s *commonSettings) flags(cmd *cobra.Command, classHelp, notesHelp string) {
+	cmd.Flags().VarP(&s.class, "class", "i", classHelp)
+	s.io.flags(cmd)
+	cmd.Flags().Var(&s.notes, "notes", notesHelp)
+}
+
+// collect records in updates what the options change in a row's stored
+// I/O class, notes and I/O config.
+func (s *commonSettings) collect(updates map[string]any, class, notes, ioConfig *string) error {
+	next, err := s.io.compose(ioConfig)
+	if err != nil {
+		return err
+	}
+	updateOrClear(updates, "io_class", &s.class, class)
+	updateOrClear(updates, "notes", &s.notes, notes)
+	if s.io.given() && ioConfigDiffers(next, ioConfig) {
+		updates["io_config"] = next
+	}
+	return nil
+}

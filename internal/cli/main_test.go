@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,15 +49,25 @@ func initIndex(t testing.TB, url string) {
 	}
 }
 
-// openTestIndex opens the data index at url for a test to set up or inspect.
-func openTestIndex(t testing.TB, url string) *db.DB {
-	t.Helper()
-	d, err := db.Open(url)
-	if err != nil {
-		t.Fatal(err)
+// scanValues scans the current row into one value per column.
+func scanValues(r *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
 	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return vals, r.Scan(ptrs...)
+}
+
+// fatalIf returns a function that fails the test on any error it is
+// given, for fixtures that make many rows.
+func fatalIf(t testing.TB) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // snapshot renders every row of every data-index table, so that a test can
@@ -71,12 +82,8 @@ func snapshot(t testing.TB, d *db.DB) string {
 		}
 		cols, _ := rows.Columns()
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
+			vals, err := scanValues(rows, len(cols))
+			if err != nil {
 				rows.Close()
 				t.Fatalf("reading %s: %v", table, err)
 			}

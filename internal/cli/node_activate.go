@@ -18,33 +18,20 @@ func nodeActivateCommand(a *App) *cobra.Command {
 		if err := loc.checkLengths(); err != nil {
 			return err
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var msg string
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			node, err := resolveNode(d, tx, name, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			// An active node keeps its location even if new values were
 			// given: it may be in use where it is.
 			if node.Active {
-				msg = fmt.Sprintf("No change: node \"%s\" already active.", name)
-				return nil
+				return fmt.Sprintf("No change: node \"%s\" already active.", name), nil
 			}
 			updates := map[string]any{"active": true}
 			loc.collect(updates, node)
-			msg = fmt.Sprintf("Storage node \"%s\" activated.", name)
-			return tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Updates(updates).Error
+			return fmt.Sprintf("Storage node \"%s\" activated.", name), tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Updates(updates).Error
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("%s", msg)
-		return nil
 	})
 	loc.flags(cmd, " before activating")
 	return cmd

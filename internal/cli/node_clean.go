@@ -92,15 +92,8 @@ func (a *App) runNodeClean(cmd *cobra.Command, c *nodeClean) error {
 	if c.days.set {
 		c.cutoff = daysAgo(c.days.v)
 	}
-	ctx := cmd.Context()
-	d, err := a.DB(ctx, true)
-	if err != nil {
-		return err
-	}
 	c.listed = newListedFiles(cmd, c.fileList)
-	return a.confirmFlow(cmd, c.check, c.force, c.fileList == "-", a.pass(ctx, d, c.listed, func(tx *gorm.DB, update, first bool, out *report) (bool, error) {
-		return c.phase(d, tx, update, first, out)
-	}))
+	return a.runBulk(cmd, c.listed, c.check, c.force, c.fileList == "-", c.phase)
 }
 
 // daysAgo is the registration cutoff of --days: files registered before
@@ -193,12 +186,8 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 		}
 	}
 	if len(acqs) > 0 {
-		ids := make([]int64, len(acqs))
-		for i, acq := range acqs {
-			ids[i] = acq.ID
-		}
 		q += ` AND f.acq_id IN ?`
-		args = append(args, ids)
+		args = append(args, acqIDs(acqs))
 	}
 	if c.cutoff != nil {
 		q += ` AND f.registered < ?`

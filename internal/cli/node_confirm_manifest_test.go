@@ -80,7 +80,7 @@ func TestConfirmManifestRefused(t *testing.T) {
 		if r.code != 1 || !strings.HasSuffix(r.stderr, "; this data index has written no manifests\n") {
 			t.Errorf("fresh index: exit %d %s", r.code, r.stderr)
 		}
-		if tables, err := openTestIndex(t, fresh).ListTables(t.Context()); err != nil || strings.Contains(strings.Join(tables, ","), "sneakernet") {
+		if tables, err := testdb.Open(t, fresh).ListTables(t.Context()); err != nil || strings.Contains(strings.Join(tables, ","), "sneakernet") {
 			t.Errorf("fresh index has tables %v (%v)", tables, err)
 		}
 

@@ -15,8 +15,8 @@ func init() { register("node", nodeCreateCommand) }
 func nodeCreateCommand(a *App) *cobra.Command {
 	var (
 		loc                                         nodeLocation
-		group, class, notes                         stringValue
-		ioEdit                                      ioConfigEdit
+		group                                       stringValue
+		s                                           commonSettings
 		kind                                        storageTypeFlags
 		autoVerify                                  intValue
 		maxTotal, minAvail                          floatValue
@@ -30,7 +30,7 @@ func nodeCreateCommand(a *App) *cobra.Command {
 		if err := checkNodeNumbers(cmd, &maxTotal, &autoVerify, &minAvail); err != nil {
 			return err
 		}
-		ioConfig, err := ioEdit.compose(nil)
+		ioConfig, err := s.io.compose(nil)
 		if err != nil {
 			return err
 		}
@@ -41,37 +41,28 @@ func nodeCreateCommand(a *App) *cobra.Command {
 		if storageType == "" {
 			storageType = db.StorageField
 		}
-		if err := checkNodeStrings(name, &loc, &class); err != nil {
+		if err := checkNodeStrings(name, &loc, &s.class); err != nil {
 			return err
 		}
 
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
-			existing, err := findNode(d, tx, name)
-			if err != nil {
-				return err
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
+			if err := refuseTaken[db.StorageNode](d, tx, name, "node \"%s\" already exists."); err != nil {
+				return "", err
 			}
-			if existing != nil {
-				return fmt.Errorf("node \"%s\" already exists.", name)
-			}
+			done := fmt.Sprintf("Created storage node \"%s\".", name)
 			var g *db.StorageGroup
+			var err error
 			if createGroup {
-				if g, err = findGroup(d, tx, name); err != nil {
-					return err
-				}
-				if g != nil {
-					return fmt.Errorf("group \"%s\" already exists.", name)
+				if err := refuseTaken[db.StorageGroup](d, tx, name, "group \"%s\" already exists."); err != nil {
+					return "", err
 				}
 				g = &db.StorageGroup{Name: name}
 				if err := tx.Create(g).Error; err != nil {
-					return err
+					return "", err
 				}
+				done = fmt.Sprintf("Created storage group \"%s\".\n", name) + done
 			} else if g, err = resolveGroup(d, tx, group.v, "no such group: %s"); err != nil {
-				return err
+				return "", err
 			}
 			node := db.StorageNode{
 				Name:        name,
@@ -79,35 +70,27 @@ func nodeCreateCommand(a *App) *cobra.Command {
 				Host:        loc.host.Ptr(),
 				Username:    loc.username.Ptr(),
 				Address:     loc.address.Ptr(),
-				IOClass:     class.Ptr(),
+				IOClass:     s.class.Ptr(),
 				GroupID:     g.ID,
 				Active:      activate,
 				AutoImport:  autoImport,
 				AutoVerify:  autoVerify.v,
 				StorageType: storageType,
 				MinAvailGB:  minAvail.v,
-				Notes:       notes.Ptr(),
+				Notes:       s.notes.Ptr(),
 				IOConfig:    ioConfig,
 			}
 			if maxTotal.set {
 				node.MaxTotalGB = &maxTotal.v
 			}
 			if err := tx.Omit("Group").Create(&node).Error; err != nil {
-				return err
+				return "", err
 			}
 			if initNode {
-				return requestNodeInit(tx, node.ID)
+				return done, requestNodeInit(tx, node.ID)
 			}
-			return nil
+			return done, nil
 		})
-		if err != nil {
-			return err
-		}
-		if createGroup {
-			a.Echo("Created storage group \"%s\".", name)
-		}
-		a.Echo("Created storage node \"%s\".", name)
-		return nil
 	})
 	f := cmd.Flags()
 	loc.flags(cmd, "")
@@ -115,14 +98,12 @@ func nodeCreateCommand(a *App) *cobra.Command {
 	kind.flags(cmd, " (the default)")
 	f.BoolVar(&autoImport, "auto-import", false, "import new files as they appear on the node")
 	f.Var(&autoVerify, "auto-verify", "re-verify up to `COUNT` copies per update loop (0: never) (default 0)")
-	f.VarP(&class, "class", "i", "set the node's I/O class to `IO_CLASS` (default: Default)")
+	s.flags(cmd, "set the node's I/O class to `IO_CLASS` (default: Default)", "set the node's notes to `COMMENT`")
 	f.BoolVar(&createGroup, "create-group", false, "create a group named NAME for the node (instead of --group)")
 	f.Var(&group, "group", "put the node in the existing group `GROUP`")
 	f.BoolVar(&initNode, "init", false, "also ask the node's daemon to initialise it (see node init)")
-	ioEdit.flags(cmd)
 	f.Var(&maxTotal, "max-total", "limit the node's size to `SIZE` GiB")
 	f.Var(&minAvail, "min-avail", "keep at least `SIZE` GiB free on the node (default 0)")
-	f.Var(&notes, "notes", "set the node's notes to `COMMENT`")
 	return cmd
 }
 

@@ -45,9 +45,7 @@ func TestNodeCreate(t *testing.T) {
 			check: func(t *testing.T, d *db.DB) {
 				wantNode(t, d, "Y", "Y", `Y|NULL|NULL|NULL|NULL||0|0|0|F|NULL|0|NULL|NULL||NULL`)
 				wantInitRequests(t, d, "Y", 0)
-				if got := tableRows(t, d, "storagegroup", "name, io_class, notes, io_config", "name = ?", "Y"); got != "Y|NULL|NULL|NULL" {
-					t.Errorf("group Y: %s", got)
-				}
+				wantGroup("Y", "Y|NULL|NULL|NULL")(t, d)
 			}},
 		{args: words("-q node create Q --group G2 --transport --io-config {\"k\":[1,2.50]} --io-var k2=v"),
 			check: func(t *testing.T, d *db.DB) {

@@ -14,28 +14,16 @@ func init() { register("node", nodeDeactivateCommand) }
 func nodeDeactivateCommand(a *App) *cobra.Command {
 	return leaf("deactivate NODE", "Deactivate a node", func(cmd *cobra.Command, args []string) error {
 		name := args[0]
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var msg string
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			node, err := resolveNode(d, tx, name, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			if !node.Active {
-				msg = fmt.Sprintf("No change: node \"%s\" already inactive.", name)
-				return nil
+				return fmt.Sprintf("No change: node \"%s\" already inactive.", name), nil
 			}
-			msg = fmt.Sprintf("Storage node \"%s\" deactivated.", name)
-			return tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Update("active", false).Error
+			err = tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Update("active", false).Error
+			return fmt.Sprintf("Storage node \"%s\" deactivated.", name), err
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("%s", msg)
-		return nil
 	})
 }

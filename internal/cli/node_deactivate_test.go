@@ -1,20 +1,12 @@
 package cli
 
-import (
-	"testing"
-
-	"github.com/radiocosmology/alpenhorn-go/internal/db"
-)
+import "testing"
 
 func TestNodeDeactivate(t *testing.T) {
 	runIndexSteps(t, true, []indexStep{
 		{args: words("node deactivate N1"), stdout: "No change: node \"N1\" already inactive.\n"},
 		{args: words("node deactivate N1b"), stdout: "Storage node \"N1b\" deactivated.\n",
-			check: func(t *testing.T, d *db.DB) {
-				if got := tableRows(t, d, "storagenode", "active", "name = 'N1b'"); got != "0" {
-					t.Errorf("N1b active = %s", got)
-				}
-			}},
+			check: wantRows("0", "storagenode", "active", "name = 'N1b'")},
 		{args: words("-q node deactivate N1b")},
 		{args: words("node deactivate nope"), code: 1, stderr: "Error: no such node: nope\n"},
 		{args: words("node deactivate N1 --host x"), code: 2, stderr: usageText("node deactivate", "NODE", "No such option: --host")},

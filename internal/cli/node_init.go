@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
 
@@ -12,23 +14,13 @@ func init() { register("node", nodeInitCommand) }
 func nodeInitCommand(a *App) *cobra.Command {
 	return leaf("init NODE", "Ask the node's daemon to initialise it", func(cmd *cobra.Command, args []string) error {
 		name := args[0]
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			node, err := resolveNode(d, tx, name, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
-			return requestNodeInit(tx, node.ID)
+			return fmt.Sprintf("Requested initialisation of Node \"%s\".", name), requestNodeInit(tx, node.ID)
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("Requested initialisation of Node \"%s\".", name)
-		return nil
 	})
 }
 

@@ -13,18 +13,9 @@ func init() { register("node", nodeListCommand) }
 func nodeListCommand(a *App) *cobra.Command {
 	var f nodeFilter
 	cmd := leaf("list", "List storage nodes", func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
+		_, nodes, err := f.nodes(a, cmd)
+		if err != nil || len(nodes) == 0 {
 			return err
-		}
-		nodes, err := f.nodes(d, d.Gorm.WithContext(ctx))
-		if err != nil {
-			return err
-		}
-		if len(nodes) == 0 {
-			a.Echo("no nodes")
-			return nil
 		}
 		roles := map[db.StorageType]string{db.StorageArchive: "archive", db.StorageField: "-", db.StorageTransport: "transport"}
 		t := format.Table{Headers: []string{"Name", "Group", "Role", "I/O Class", "Host", "Active", "Root", "Notes"}}
@@ -60,9 +51,15 @@ func (f *nodeFilter) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.host, "host", "", "only nodes on `HOST`")
 }
 
-// nodes returns the selected nodes, with their groups, in database order.
-// An empty --group or --host is ignored, as upstream ignores it.
-func (f *nodeFilter) nodes(d *db.DB, tx *gorm.DB) ([]db.StorageNode, error) {
+// nodes opens the data index and returns the session it reads with and
+// the selected nodes, with their groups, in database order. When none is
+// selected it says so ("no nodes"). An empty --group or --host is ignored,
+// as upstream ignores it.
+func (f *nodeFilter) nodes(a *App, cmd *cobra.Command) (*gorm.DB, []db.StorageNode, error) {
+	d, tx, err := a.read(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
 	q := tx.Preload("Group").Order("id")
 	if f.active.set {
 		q = q.Where("active = ?", f.active.on)
@@ -70,7 +67,7 @@ func (f *nodeFilter) nodes(d *db.DB, tx *gorm.DB) ([]db.StorageNode, error) {
 	if f.group != "" {
 		g, err := resolveGroup(d, tx, f.group, "no such group: %s")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		q = q.Where("group_id = ?", g.ID)
 	}
@@ -78,7 +75,13 @@ func (f *nodeFilter) nodes(d *db.DB, tx *gorm.DB) ([]db.StorageNode, error) {
 		q = q.Where("host = ?", f.host)
 	}
 	var nodes []db.StorageNode
-	return nodes, q.Find(&nodes).Error
+	if err := q.Find(&nodes).Error; err != nil {
+		return nil, nil, err
+	}
+	if len(nodes) == 0 {
+		a.Echo("no nodes")
+	}
+	return tx, nodes, nil
 }
 
 func yesNo(b bool) string {

@@ -45,7 +45,7 @@ func secondIndex(t *testing.T, url string) string {
 func newSneakerSite(t *testing.T, url, root string) *sneakerSite {
 	t.Helper()
 	initIndex(t, url)
-	s := &sneakerSite{url: url, d: openTestIndex(t, url), root: root}
+	s := &sneakerSite{url: url, d: testdb.Open(t, url), root: root}
 	for _, args := range [][]string{
 		{"group", "create", "transport_group", "--class", "Transport"},
 		{"node", "create", "transport1", "--transport", "--group", "transport_group", "--root", root, "--activate"},

@@ -13,14 +13,14 @@ func init() { register("node", nodeModifyCommand) }
 
 func nodeModifyCommand(a *App) *cobra.Command {
 	var (
-		loc                 nodeLocation
-		group, class, notes stringValue
-		ioEdit              ioConfigEdit
-		kind                storageTypeFlags
-		autoImport          onOffFlags
-		autoVerify          intValue
-		maxTotal, minAvail  floatValue
-		noMaxTotal          bool
+		loc                nodeLocation
+		group              stringValue
+		s                  commonSettings
+		kind               storageTypeFlags
+		autoImport         onOffFlags
+		autoVerify         intValue
+		maxTotal, minAvail floatValue
+		noMaxTotal         bool
 	)
 	cmd := leaf("modify NAME", "Change a storage node's properties", func(cmd *cobra.Command, args []string) error {
 		name := args[0]
@@ -37,36 +37,26 @@ func nodeModifyCommand(a *App) *cobra.Command {
 		if err := loc.checkLengths(); err != nil {
 			return err
 		}
-		if err := db.CheckLength("I/O class", class.v, db.MaxIOClass); err != nil {
+		if err := db.CheckLength("I/O class", s.class.v, db.MaxIOClass); err != nil {
 			return err
 		}
 
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var changed bool
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			node, err := resolveNode(d, tx, name, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			var g *db.StorageGroup
 			if group.v != "" {
 				if g, err = resolveGroup(d, tx, group.v, "no such group: %s"); err != nil {
-					return err
+					return "", err
 				}
 			}
-			ioConfig, err := ioEdit.compose(node.IOConfig)
-			if err != nil {
-				return err
-			}
-
 			updates := map[string]any{}
+			if err := s.collect(updates, node.IOClass, node.Notes, node.IOConfig); err != nil {
+				return "", err
+			}
 			loc.collect(updates, node)
-			updateOrClear(updates, "io_class", &class, node.IOClass)
-			updateOrClear(updates, "notes", &notes, node.Notes)
 			switch {
 			case noMaxTotal && node.MaxTotalGB != nil:
 				updates["max_total_gb"] = nil
@@ -82,43 +72,28 @@ func nodeModifyCommand(a *App) *cobra.Command {
 			if g != nil && g.ID != node.GroupID {
 				updates["group_id"] = g.ID
 			}
-			if ioEdit.given() && ioConfigDiffers(ioConfig, node.IOConfig) {
-				updates["io_config"] = ioConfig
-			}
 			if minAvail.set && minAvail.v != node.MinAvailGB {
 				updates["min_avail_gb"] = minAvail.v
 			}
 			if storageType != "" && storageType != node.StorageType {
 				updates["storage_type"] = storageType
 			}
-			changed = len(updates) > 0
-			if !changed {
-				return nil
+			if len(updates) == 0 {
+				return "No change.", nil
 			}
-			return tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Updates(updates).Error
+			return "Node updated.", tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Updates(updates).Error
 		})
-		if err != nil {
-			return err
-		}
-		if changed {
-			a.Echo("Node updated.")
-		} else {
-			a.Echo("No change.")
-		}
-		return nil
 	})
 	f := cmd.Flags()
 	loc.flags(cmd, " (empty: clear it)")
 	kind.flags(cmd, "")
 	autoImport.flags(cmd, "auto-import", "turn on importing new files as they appear on the node", "turn off auto-import")
 	f.Var(&autoVerify, "auto-verify", "re-verify up to `COUNT` copies per update loop (0: never)")
-	f.VarP(&class, "class", "i", "set the node's I/O class to `IO_CLASS` (empty: Default)")
+	s.flags(cmd, "set the node's I/O class to `IO_CLASS` (empty: Default)", "set the node's notes to `COMMENT` (empty: clear them)")
 	f.Var(&group, "group", "move the node to the existing group `GROUP`")
-	ioEdit.flags(cmd)
 	f.Var(&maxTotal, "max-total", "limit the node's size to `SIZE` GiB")
 	f.BoolVar(&noMaxTotal, "no-max-total", false, "remove the node's size limit")
 	f.Var(&minAvail, "min-avail", "keep at least `SIZE` GiB free on the node")
-	f.Var(&notes, "notes", "set the node's notes to `COMMENT` (empty: clear them)")
 	return cmd
 }
 

@@ -8,14 +8,7 @@ import (
 )
 
 func TestNodeRename(t *testing.T) {
-	names := func(want string) func(t *testing.T, d *db.DB) {
-		return func(t *testing.T, d *db.DB) {
-			t.Helper()
-			if got := tableRows(t, d, "storagenode", "name", "1 = 1"); got != want {
-				t.Errorf("nodes: %q, want %q", got, want)
-			}
-		}
-	}
+	names := func(want string) func(t *testing.T, d *db.DB) { return wantRows(want, "storagenode", "name", "1 = 1") }
 	runIndexSteps(t, true, []indexStep{
 		{args: words("node rename N1 Nx"), stdout: "Storage node \"N1\" renamed to \"Nx\".\n", check: names("Nx\nN1b\nT1")},
 		{args: words("node rename nope nope"), stdout: "No change.\n"},

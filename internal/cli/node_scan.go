@@ -19,40 +19,28 @@ func nodeScanCommand(a *App) *cobra.Command {
 		if len(args) > 1 && args[1] != "" {
 			scanPath = normalisePath(args[1])
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
-			return err
-		}
-		var msg string
-		err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
 			node, err := resolveNode(d, tx, name, "no such node: %s")
 			if err != nil {
-				return err
+				return "", err
 			}
 			p := scanPath
 			if strings.HasPrefix(p, "/") {
 				if node.Root == nil {
-					return fmt.Errorf("PATH can't be absolute: Node \"%s\" has no root.", node.Name)
+					return "", fmt.Errorf("PATH can't be absolute: Node \"%s\" has no root.", node.Name)
 				}
 				rel, ok := relativeTo(p, *node.Root)
 				if !ok {
-					return fmt.Errorf("absolute path \"%s\" outside node root: %s", p, *node.Root)
+					return "", fmt.Errorf("absolute path \"%s\" outside node root: %s", p, *node.Root)
 				}
 				p = rel
 			}
 			if err := db.CheckLength("path", p, db.MaxPath); err != nil {
-				return err
+				return "", err
 			}
 			req := db.ArchiveFileImportRequest{NodeID: node.ID, Path: p, Recurse: true, Register: registerNew, Timestamp: db.TimePtr(db.Now())}
-			msg = fmt.Sprintf("Added request for scan of \"%s\" on Node \"%s\".", p, node.Name)
-			return tx.Create(&req).Error
+			return fmt.Sprintf("Added request for scan of \"%s\" on Node \"%s\".", p, node.Name), tx.Create(&req).Error
 		})
-		if err != nil {
-			return err
-		}
-		a.Echo("%s", msg)
-		return nil
 	})
 	cmd.Flags().BoolVarP(&registerNew, "register-new", "n", false, "register files not yet in the data index instead of skipping them")
 	return cmd

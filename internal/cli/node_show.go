@@ -20,12 +20,10 @@ func nodeShowCommand(a *App) *cobra.Command {
 		if all {
 			stats, imports, transfers, actions = true, true, true, true
 		}
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
+		d, g, err := a.read(cmd)
 		if err != nil {
 			return err
 		}
-		g := d.Gorm.WithContext(ctx)
 		node, err := resolveNode(d, g, args[0], "no such node: %s")
 		if err != nil {
 			return err

@@ -18,19 +18,9 @@ func nodeStatsCommand(a *App) *cobra.Command {
 	var f nodeFilter
 	var extra bool
 	cmd := leaf("stats", "Show how many files storage nodes hold", func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		d, err := a.DB(ctx, true)
-		if err != nil {
+		g, nodes, err := f.nodes(a, cmd)
+		if err != nil || len(nodes) == 0 {
 			return err
-		}
-		g := d.Gorm.WithContext(ctx)
-		nodes, err := f.nodes(d, g)
-		if err != nil {
-			return err
-		}
-		if len(nodes) == 0 {
-			a.Echo("no nodes")
-			return nil
 		}
 		stats, err := nodeStats(g, nodes, extra)
 		if err != nil {

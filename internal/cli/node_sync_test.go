@@ -103,7 +103,7 @@ func TestBulkChunks(t *testing.T) {
 	const files = 2*requestChunk + 3
 	testdb.Engines(t, func(t *testing.T, url string) {
 		initIndex(t, url)
-		fillNode(t, openTestIndex(t, url), files)
+		fillNode(t, testdb.Open(t, url), files)
 		for _, c := range []struct {
 			args []string
 			last string
@@ -136,7 +136,7 @@ func BenchmarkNodeSync100k(b *testing.B) {
 			if r := run(b, url, "", "db", "init"); r.code != 0 {
 				b.Fatalf("db init: %s", r.stderr)
 			}
-			d := openTestIndex(b, url)
+			d := testdb.Open(b, url)
 			fillNode(b, d, files)
 			want := fmt.Sprintf("Added %d new copy requests.", files)
 			for b.Loop() {
@@ -164,12 +164,7 @@ func BenchmarkNodeSync100k(b *testing.B) {
 func fillNode(b testing.TB, d *db.DB, n int) {
 	b.Helper()
 	g := d.Gorm
-	must := func(err error) {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	must := fatalIf(b)
 	src, dst := db.StorageGroup{Name: "SRC"}, db.StorageGroup{Name: "DST"}
 	must(g.Create(&src).Error)
 	must(g.Create(&dst).Error)

@@ -84,18 +84,11 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 		v.selection = states.where("c")
 		v.goal = db.HasMaybe
 	}
-	ctx := cmd.Context()
-	d, err := a.DB(ctx, true)
-	if err != nil {
-		return err
-	}
 	v.listed = newListedFiles(cmd, v.fileList)
-	return a.confirmFlow(cmd, v.check, v.force, false, a.pass(ctx, d, v.listed, func(tx *gorm.DB, update, _ bool, out *report) (bool, error) {
-		return v.phase(d, tx, update, out)
-	}))
+	return a.runBulk(cmd, v.listed, v.check, v.force, false, v.phase)
 }
 
-func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update bool, out *report) (bool, error) {
+func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report) (bool, error) {
 	if err := v.listed.resolve(d, tx, &v.name); err != nil {
 		return false, err
 	}
@@ -111,12 +104,8 @@ func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update bool, out *report) (boo
 	WHERE c.node_id = ? AND ` + v.selection
 	args := []any{node.ID}
 	if len(acqs) > 0 {
-		ids := make([]int64, len(acqs))
-		for i, acq := range acqs {
-			ids[i] = acq.ID
-		}
 		q += ` AND f.acq_id IN ?`
-		args = append(args, ids)
+		args = append(args, acqIDs(acqs))
 	}
 	rows, err := tx.Raw(q+` ORDER BY c.id`, args...).Rows()
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 // Name look-ups compare the way MySQL's default collation does, on every
 // engine, so that the same names clash on SQLite as on MySQL.
 
-// findNode returns the node called name, or nil.
-func findNode(d *db.DB, tx *gorm.DB, name string) (*db.StorageNode, error) {
-	var rows []db.StorageNode
+// findNamed returns the row of T's table called name, or nil.
+func findNamed[T any](d *db.DB, tx *gorm.DB, name string) (*T, error) {
+	var rows []T
 	if err := tx.Where(d.NameEq("name"), name).Limit(1).Find(&rows).Error; err != nil {
 		return nil, err
 	}
@@ -27,108 +27,83 @@ func findNode(d *db.DB, tx *gorm.DB, name string) (*db.StorageNode, error) {
 	return &rows[0], nil
 }
 
-// findGroup returns the group called name, or nil.
-func findGroup(d *db.DB, tx *gorm.DB, name string) (*db.StorageGroup, error) {
-	var rows []db.StorageGroup
-	if err := tx.Where(d.NameEq("name"), name).Limit(1).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return &rows[0], nil
-}
-
-// findAcq returns the acquisition called name, or nil.
-func findAcq(d *db.DB, tx *gorm.DB, name string) (*db.ArchiveAcq, error) {
-	var rows []db.ArchiveAcq
-	if err := tx.Where(d.NameEq("name"), name).Limit(1).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return &rows[0], nil
-}
-
-// resolveNode looks a node up, failing with notFound (a format taking the
-// name, e.g. "no such node: %s": the wording differs between commands).
-func resolveNode(d *db.DB, tx *gorm.DB, name, notFound string) (*db.StorageNode, error) {
-	n, err := findNode(d, tx, name)
-	if err == nil && n == nil {
+// resolveNamed looks a row up by name, failing with notFound (a format
+// taking the name, e.g. "no such node: %s": the wording differs between
+// commands).
+func resolveNamed[T any](d *db.DB, tx *gorm.DB, name, notFound string) (*T, error) {
+	row, err := findNamed[T](d, tx, name)
+	if err == nil && row == nil {
 		err = fmt.Errorf(notFound, name)
 	}
-	return n, err
+	return row, err
 }
 
-// resolveGroup looks a group up, failing with notFound.
-func resolveGroup(d *db.DB, tx *gorm.DB, name, notFound string) (*db.StorageGroup, error) {
-	g, err := findGroup(d, tx, name)
-	if err == nil && g == nil {
-		err = fmt.Errorf(notFound, name)
+// refuseTaken fails with taken (a format taking the name) when T's table
+// already has a row called name.
+func refuseTaken[T any](d *db.DB, tx *gorm.DB, name, taken string) error {
+	row, err := findNamed[T](d, tx, name)
+	if err == nil && row != nil {
+		err = fmt.Errorf(taken, name)
 	}
-	return g, err
+	return err
 }
 
-// resolveAcq looks an acquisition up, failing with notFound.
-func resolveAcq(d *db.DB, tx *gorm.DB, name, notFound string) (*db.ArchiveAcq, error) {
-	acq, err := findAcq(d, tx, name)
-	if err == nil && acq == nil {
-		err = fmt.Errorf(notFound, name)
+// resolveAllNamed resolves a list of names in order, collapsing
+// duplicates; id gives a row's key.
+func resolveAllNamed[T any](d *db.DB, tx *gorm.DB, names []string, notFound string, id func(*T) int64) ([]*T, error) {
+	var out []*T
+	seen := map[int64]bool{}
+	for _, name := range names {
+		row, err := resolveNamed[T](d, tx, name, notFound)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[id(row)] {
+			seen[id(row)] = true
+			out = append(out, row)
+		}
 	}
-	return acq, err
+	return out, nil
 }
 
-// resolveNodes resolves a list of names in order, collapsing duplicates.
+// keys lists the keys of rows, in order.
+func keys[T any](rows []*T, id func(*T) int64) []int64 {
+	out := make([]int64, len(rows))
+	for i, row := range rows {
+		out[i] = id(row)
+	}
+	return out
+}
+
+func nodeID(n *db.StorageNode) int64   { return n.ID }
+func groupID(g *db.StorageGroup) int64 { return g.ID }
+func acqID(a *db.ArchiveAcq) int64     { return a.ID }
+
+// The look-ups of nodes, groups and acquisitions by name.
+var (
+	findNode     = findNamed[db.StorageNode]
+	findGroup    = findNamed[db.StorageGroup]
+	findAcq      = findNamed[db.ArchiveAcq]
+	resolveNode  = resolveNamed[db.StorageNode]
+	resolveGroup = resolveNamed[db.StorageGroup]
+	resolveAcq   = resolveNamed[db.ArchiveAcq]
+)
+
 func resolveNodes(d *db.DB, tx *gorm.DB, names []string, notFound string) ([]*db.StorageNode, error) {
-	var out []*db.StorageNode
-	seen := map[int64]bool{}
-	for _, name := range names {
-		n, err := resolveNode(d, tx, name, notFound)
-		if err != nil {
-			return nil, err
-		}
-		if !seen[n.ID] {
-			seen[n.ID] = true
-			out = append(out, n)
-		}
-	}
-	return out, nil
+	return resolveAllNamed(d, tx, names, notFound, nodeID)
 }
 
-// resolveGroups resolves a list of names in order, collapsing duplicates.
 func resolveGroups(d *db.DB, tx *gorm.DB, names []string, notFound string) ([]*db.StorageGroup, error) {
-	var out []*db.StorageGroup
-	seen := map[int64]bool{}
-	for _, name := range names {
-		g, err := resolveGroup(d, tx, name, notFound)
-		if err != nil {
-			return nil, err
-		}
-		if !seen[g.ID] {
-			seen[g.ID] = true
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	return resolveAllNamed(d, tx, names, notFound, groupID)
 }
 
-// resolveAcqs resolves a list of acquisition names in order, collapsing duplicates.
 func resolveAcqs(d *db.DB, tx *gorm.DB, names []string, notFound string) ([]*db.ArchiveAcq, error) {
-	var out []*db.ArchiveAcq
-	seen := map[int64]bool{}
-	for _, name := range names {
-		acq, err := resolveAcq(d, tx, name, notFound)
-		if err != nil {
-			return nil, err
-		}
-		if !seen[acq.ID] {
-			seen[acq.ID] = true
-			out = append(out, acq)
-		}
-	}
-	return out, nil
+	return resolveAllNamed(d, tx, names, notFound, acqID)
 }
+
+func nodeIDs(nodes []*db.StorageNode) []int64    { return keys(nodes, nodeID) }
+func groupIDs(groups []*db.StorageGroup) []int64 { return keys(groups, groupID) }
+func acqIDs(acqs []*db.ArchiveAcq) []int64       { return keys(acqs, acqID) }
 
 // normalisePath normalises an ACQ/FILE path lexically as POSIX does,
 // keeping "..", so that error messages show what was looked up. The empty

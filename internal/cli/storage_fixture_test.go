@@ -33,14 +33,9 @@ import (
 func storageIndex(t *testing.T, url string) *db.DB {
 	t.Helper()
 	initIndex(t, url)
-	d := openTestIndex(t, url)
+	d := testdb.Open(t, url)
 	g := d.Gorm
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := fatalIf(t)
 	str := func(s string) *string { return &s }
 	num := func(n int64) *int64 { return &n }
 	gb := func(v float64) *float64 { return &v }
@@ -144,7 +139,7 @@ func runIndexSteps(t *testing.T, seeded bool, steps []indexStep) {
 			d = storageIndex(t, url)
 		} else {
 			initIndex(t, url)
-			d = openTestIndex(t, url)
+			d = testdb.Open(t, url)
 		}
 		for _, s := range steps {
 			if s.prepare != nil {
@@ -193,12 +188,8 @@ func tableRows(t *testing.T, d *db.DB, table, columns, where string, vals ...any
 	cols, _ := r.Columns()
 	var out []string
 	for r.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := r.Scan(ptrs...); err != nil {
+		vals, err := scanValues(r, len(cols))
+		if err != nil {
 			t.Fatal(err)
 		}
 		var cells []string
@@ -215,6 +206,16 @@ func tableRows(t *testing.T, d *db.DB, table, columns, where string, vals ...any
 		out = append(out, strings.Join(cells, "|"))
 	}
 	return strings.Join(out, "\n")
+}
+
+// wantRows is a step check that tableRows renders the rows selected as want.
+func wantRows(want, table, columns, where string, vals ...any) func(t *testing.T, d *db.DB) {
+	return func(t *testing.T, d *db.DB) {
+		t.Helper()
+		if got := tableRows(t, d, table, columns, where, vals...); got != want {
+			t.Errorf("%s rows:\n got %q\nwant %q", table, got, want)
+		}
+	}
 }
 
 // execSQL runs an SQL statement on the index, for a step's prepare.

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
 )
 
 // The coercions below reproduce the conversions alpenhorn has always applied
@@ -101,46 +103,9 @@ func toString(v any) (string, error) {
 	case int:
 		return strconv.Itoa(x), nil
 	case float64:
-		return floatRepr(x), nil
+		return format.PythonFloatRepr(x), nil
 	}
 	return "", errCoerce
-}
-
-// floatRepr is Python's repr() of a float: shortest round-trip digits,
-// positional notation for exponents -4..15 with at least one decimal.
-func floatRepr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	i := strings.IndexByte(e, 'e')
-	exp, _ := strconv.Atoi(e[i+1:])
-	if exp >= -4 && exp < 16 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	sign := "+"
-	if exp < 0 {
-		sign = "-"
-		exp = -exp
-	}
-	return e[:i] + "e" + sign + leftPad2(exp)
-}
-
-func leftPad2(n int) string {
-	s := strconv.Itoa(n)
-	if len(s) < 2 {
-		return "0" + s
-	}
-	return s
 }
 
 func isScalar(v any) bool {

@@ -15,19 +15,9 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-func open(t *testing.T, url string) *db.DB {
-	t.Helper()
-	d, err := db.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
-
 func initialised(t *testing.T, url string) *db.DB {
 	t.Helper()
-	d := open(t, url)
+	d := testdb.Open(t, url)
 	msg, err := d.Init(context.Background())
 	if err != nil || msg != "Data Index version 2 initialised." {
 		t.Fatalf("Init: %q, %v", msg, err)
@@ -149,7 +139,7 @@ func TestInitStates(t *testing.T) {
 
 func TestEmptyDatabaseHasNoSchema(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
-		d := open(t, url)
+		d := testdb.Open(t, url)
 		v, err := d.SchemaVersion(context.Background(), db.Component)
 		if err != nil || v != 0 {
 			t.Fatalf("version %d, %v", v, err)

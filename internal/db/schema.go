@@ -13,46 +13,54 @@ const CurrentVersion = 2
 // Component is the dataindexversion component of the core schema.
 const Component = "alpenhorn"
 
-type column struct {
-	name, mysql, sqlite string
-	notNull             bool
+// Column is a column of a Table: its name, its type on each engine, and
+// whether it is NOT NULL.
+type Column struct {
+	Name, MySQL, SQLite string
+	NotNull             bool
 }
 
-type foreignKey struct{ column, table string }
+// ForeignKey makes Column refer to the id of Table.
+type ForeignKey struct{ Column, Table string }
 
-type index struct {
-	unique  bool
-	columns []string
+// Index is an index of a Table, named after the table and its columns.
+type Index struct {
+	Unique  bool
+	Columns []string
 }
 
-type table struct {
-	name    string
-	columns []column
-	fks     []foreignKey
-	indexes []index
+// Table describes a table for its DDL: an integer primary key "id", then
+// Columns, ForeignKeys and Indexes. The data index's components (the core
+// schema, our own tables, extensions') all render their DDL from it, in
+// the style of the Python alpenhorn.
+type Table struct {
+	Name        string
+	Columns     []Column
+	ForeignKeys []ForeignKey
+	Indexes     []Index
 }
 
 // tables is the core schema in creation order (the Python dependency sort).
 // Both engines' DDL is rendered from it, so the two can never drift apart.
-var tables = []table{
-	{"archiveacq", []column{
+var tables = []Table{
+	{"archiveacq", []Column{
 		{"name", "VARCHAR(64)", "VARCHAR(64)", true},
 		{"comment", "TEXT", "TEXT", false},
-	}, nil, []index{{true, []string{"name"}}}},
-	{"archivefile", []column{
+	}, nil, []Index{{true, []string{"name"}}}},
+	{"archivefile", []Column{
 		{"acq_id", "INTEGER", "INTEGER", true},
 		{"name", "VARCHAR(255)", "VARCHAR(255)", true},
 		{"size_b", "BIGINT", "INTEGER", false},
 		{"md5sum", "VARCHAR(32)", "VARCHAR(32)", false},
 		{"registered", "DATETIME", "DATETIME", true},
-	}, []foreignKey{{"acq_id", "archiveacq"}}, []index{{false, []string{"acq_id"}}, {true, []string{"acq_id", "name"}}}},
-	{"storagegroup", []column{
+	}, []ForeignKey{{"acq_id", "archiveacq"}}, []Index{{false, []string{"acq_id"}}, {true, []string{"acq_id", "name"}}}},
+	{"storagegroup", []Column{
 		{"name", "VARCHAR(64)", "VARCHAR(64)", true},
 		{"io_class", "VARCHAR(255)", "VARCHAR(255)", false},
 		{"notes", "TEXT", "TEXT", false},
 		{"io_config", "TEXT", "TEXT", false},
-	}, nil, []index{{true, []string{"name"}}}},
-	{"storagenode", []column{
+	}, nil, []Index{{true, []string{"name"}}}},
+	{"storagenode", []Column{
 		{"name", "VARCHAR(64)", "VARCHAR(64)", true},
 		{"root", "VARCHAR(255)", "VARCHAR(255)", false},
 		{"host", "VARCHAR(64)", "VARCHAR(64)", false},
@@ -70,8 +78,8 @@ var tables = []table{
 		{"avail_gb_last_checked", "DATETIME", "DATETIME", false},
 		{"notes", "TEXT", "TEXT", false},
 		{"io_config", "TEXT", "TEXT", false},
-	}, []foreignKey{{"group_id", "storagegroup"}}, []index{{true, []string{"name"}}, {false, []string{"group_id"}}}},
-	{"archivefilecopy", []column{
+	}, []ForeignKey{{"group_id", "storagegroup"}}, []Index{{true, []string{"name"}}, {false, []string{"group_id"}}}},
+	{"archivefilecopy", []Column{
 		{"file_id", "INTEGER", "INTEGER", true},
 		{"node_id", "INTEGER", "INTEGER", true},
 		{"has_file", "enum('N', 'Y', 'M', 'X')", "string(1)", true},
@@ -79,9 +87,9 @@ var tables = []table{
 		{"ready", "BOOL", "INTEGER", true},
 		{"size_b", "BIGINT", "INTEGER", false},
 		{"last_update", "DATETIME", "DATETIME", true},
-	}, []foreignKey{{"file_id", "archivefile"}, {"node_id", "storagenode"}},
-		[]index{{false, []string{"file_id"}}, {false, []string{"node_id"}}, {true, []string{"file_id", "node_id"}}}},
-	{"archivefilecopyrequest", []column{
+	}, []ForeignKey{{"file_id", "archivefile"}, {"node_id", "storagenode"}},
+		[]Index{{false, []string{"file_id"}}, {false, []string{"node_id"}}, {true, []string{"file_id", "node_id"}}}},
+	{"archivefilecopyrequest", []Column{
 		{"file_id", "INTEGER", "INTEGER", true},
 		{"group_to_id", "INTEGER", "INTEGER", true},
 		{"node_from_id", "INTEGER", "INTEGER", true},
@@ -90,42 +98,50 @@ var tables = []table{
 		{"timestamp", "DATETIME", "DATETIME", false},
 		{"transfer_started", "DATETIME", "DATETIME", false},
 		{"transfer_completed", "DATETIME", "DATETIME", false},
-	}, []foreignKey{{"file_id", "archivefile"}, {"group_to_id", "storagegroup"}, {"node_from_id", "storagenode"}},
-		[]index{{false, []string{"file_id"}}, {false, []string{"group_to_id"}}, {false, []string{"node_from_id"}},
+	}, []ForeignKey{{"file_id", "archivefile"}, {"group_to_id", "storagegroup"}, {"node_from_id", "storagenode"}},
+		[]Index{{false, []string{"file_id"}}, {false, []string{"group_to_id"}}, {false, []string{"node_from_id"}},
 			{false, []string{"file_id", "group_to_id", "node_from_id"}}}},
-	{"archivefileimportrequest", []column{
+	{"archivefileimportrequest", []Column{
 		{"node_id", "INTEGER", "INTEGER", true},
 		{"path", "VARCHAR(1024)", "VARCHAR(1024)", true},
 		{"recurse", "BOOL", "INTEGER", true},
 		{"register", "BOOL", "INTEGER", true},
 		{"completed", "BOOL", "INTEGER", true},
 		{"timestamp", "DATETIME", "DATETIME", false},
-	}, []foreignKey{{"node_id", "storagenode"}}, []index{{false, []string{"node_id"}}}},
-	{"dataindexversion", []column{
+	}, []ForeignKey{{"node_id", "storagenode"}}, []Index{{false, []string{"node_id"}}}},
+	{"dataindexversion", []Column{
 		{"component", "VARCHAR(256)", "VARCHAR(256)", true},
 		{"version", "INTEGER", "INTEGER", true},
-	}, nil, []index{{true, []string{"component"}}}},
-	{"storagetransferaction", []column{
+	}, nil, []Index{{true, []string{"component"}}}},
+	{"storagetransferaction", []Column{
 		{"node_from_id", "INTEGER", "INTEGER", true},
 		{"group_to_id", "INTEGER", "INTEGER", true},
 		{"autosync", "BOOL", "INTEGER", true},
 		{"autoclean", "BOOL", "INTEGER", true},
-	}, []foreignKey{{"node_from_id", "storagenode"}, {"group_to_id", "storagegroup"}},
-		[]index{{false, []string{"node_from_id"}}, {false, []string{"group_to_id"}}, {true, []string{"node_from_id", "group_to_id"}}}},
+	}, []ForeignKey{{"node_from_id", "storagenode"}, {"group_to_id", "storagegroup"}},
+		[]Index{{false, []string{"node_from_id"}}, {false, []string{"group_to_id"}}, {true, []string{"node_from_id", "group_to_id"}}}},
 }
 
 // TableNames lists the core tables in creation order.
 func TableNames() []string {
 	names := make([]string, len(tables))
 	for i, t := range tables {
-		names[i] = t.name
+		names[i] = t.Name
 	}
 	return names
 }
 
-// ddl renders the statements that create table t on the given engine,
-// exactly as the Python alpenhorn sends them.
-func (t table) ddl(e Engine) []string {
+// DDL renders the statements that create t on engine e, exactly as the
+// Python alpenhorn sends them: the CREATE TABLE, then one CREATE INDEX per
+// index.
+func (t Table) DDL(e Engine) []string { return t.render(e, false) }
+
+// RepeatableDDL renders statements creating t that may all be run again.
+// MySQL has no CREATE INDEX IF NOT EXISTS, so there the indexes are part
+// of the CREATE TABLE.
+func (t Table) RepeatableDDL(e Engine) []string { return t.render(e, true) }
+
+func (t Table) render(e Engine, repeatable bool) []string {
 	q := func(s string) string {
 		if e == MySQL {
 			return "`" + s + "`"
@@ -143,41 +159,44 @@ func (t table) ddl(e Engine) []string {
 	if e == MySQL {
 		defs[0] = q("id") + " INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY"
 	}
-	for _, c := range t.columns {
-		typ := c.sqlite
+	for _, c := range t.Columns {
+		typ := c.SQLite
 		if e == MySQL {
-			typ = c.mysql
+			typ = c.MySQL
 		}
-		d := q(c.name) + " " + typ
-		if c.notNull {
+		d := q(c.Name) + " " + typ
+		if c.NotNull {
 			d += " NOT NULL"
 		}
 		defs = append(defs, d)
 	}
-	for _, fk := range t.fks {
-		defs = append(defs, fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s (%s)", q(fk.column), q(fk.table), q("id")))
-	}
-	stmts := []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", q(t.name), strings.Join(defs, ", "))}
-	for _, ix := range t.indexes {
-		kind := "INDEX"
-		if ix.unique {
-			kind = "UNIQUE INDEX"
+	var indexes []string
+	for _, ix := range t.Indexes {
+		name, cols := q(t.Name+"_"+strings.Join(ix.Columns, "_")), quoteAll(ix.Columns)
+		unique := ""
+		if ix.Unique {
+			unique = "UNIQUE "
 		}
-		ifNot := ""
-		if e == SQLite {
-			ifNot = "IF NOT EXISTS "
+		switch {
+		case e == MySQL && repeatable:
+			defs = append(defs, fmt.Sprintf("%sKEY %s (%s)", unique, name, cols))
+		case e == MySQL:
+			indexes = append(indexes, fmt.Sprintf("CREATE %sINDEX %s ON %s (%s)", unique, name, q(t.Name), cols))
+		default:
+			indexes = append(indexes, fmt.Sprintf("CREATE %sINDEX IF NOT EXISTS %s ON %s (%s)", unique, name, q(t.Name), cols))
 		}
-		stmts = append(stmts, fmt.Sprintf("CREATE %s %s%s ON %s (%s)", kind, ifNot,
-			q(t.name+"_"+strings.Join(ix.columns, "_")), q(t.name), quoteAll(ix.columns)))
 	}
-	return stmts
+	for _, fk := range t.ForeignKeys {
+		defs = append(defs, fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s (%s)", q(fk.Column), q(fk.Table), q("id")))
+	}
+	return append([]string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", q(t.Name), strings.Join(defs, ", "))}, indexes...)
 }
 
 // SchemaDDL returns every statement of the core schema for engine e, in order.
 func SchemaDDL(e Engine) []string {
 	var out []string
 	for _, t := range tables {
-		out = append(out, t.ddl(e)...)
+		out = append(out, t.DDL(e)...)
 	}
 	return out
 }

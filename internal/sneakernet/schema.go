@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -29,124 +28,56 @@ const Component = "sneakernet"
 // SchemaVersion is the version of our tables this alpenhorn uses.
 const SchemaVersion = 1
 
-type column struct {
-	name, mysql, sqlite string
-	notNull             bool
-}
-
-type index struct {
-	unique  bool
-	columns []string
-}
-
-type table struct {
-	name    string
-	columns []column
-	// refs are foreign keys, column → table; only ever to our own tables.
-	refs    [][2]string
-	indexes []index
-}
-
-var tables = []table{
+// tables are ours, in creation order. Their foreign keys only ever refer to
+// our own tables.
+var tables = []db.Table{
 	// One row (id 1): the identity of this data index.
-	{"sneakernet_dataindex", []column{
-		{"uuid", "VARCHAR(36)", "VARCHAR(36)", true},
-		{"created", "DATETIME", "DATETIME", true},
-	}, nil, nil},
+	{Name: "sneakernet_dataindex", Columns: []db.Column{
+		{Name: "uuid", MySQL: "VARCHAR(36)", SQLite: "VARCHAR(36)", NotNull: true},
+		{Name: "created", MySQL: "DATETIME", SQLite: "DATETIME", NotNull: true},
+	}},
 	// Every manifest written here; destination is --destination.
-	{"sneakernet_manifest", []column{
-		{"uuid", "VARCHAR(36)", "VARCHAR(36)", true},
-		{"node_id", "INTEGER", "INTEGER", true},
-		{"destination", "VARCHAR(64)", "VARCHAR(64)", false},
-		{"created", "DATETIME", "DATETIME", true},
-	}, nil, []index{{true, []string{"uuid"}}}},
+	{Name: "sneakernet_manifest", Columns: []db.Column{
+		{Name: "uuid", MySQL: "VARCHAR(36)", SQLite: "VARCHAR(36)", NotNull: true},
+		{Name: "node_id", MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "destination", MySQL: "VARCHAR(64)", SQLite: "VARCHAR(64)"},
+		{Name: "created", MySQL: "DATETIME", SQLite: "DATETIME", NotNull: true},
+	}, Indexes: []db.Index{{Unique: true, Columns: []string{"uuid"}}}},
 	// The entries of each manifest: the files (with a destination: the
 	// outgoing files) and the copies they were listed from; unavailable
 	// records that --mark-unavailable cleared the copy's ready bit.
-	{"sneakernet_manifest_file", []column{
-		{"manifest_id", "INTEGER", "INTEGER", true},
-		{"file_id", "INTEGER", "INTEGER", true},
-		{"copy_id", "INTEGER", "INTEGER", true},
-		{"unavailable", "BOOL", "INTEGER", true},
-	}, [][2]string{{"manifest_id", "sneakernet_manifest"}},
-		[]index{{true, []string{"manifest_id", "file_id"}}, {false, []string{"file_id"}}}},
+	{Name: "sneakernet_manifest_file", Columns: []db.Column{
+		{Name: "manifest_id", MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "file_id", MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "copy_id", MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "unavailable", MySQL: "BOOL", SQLite: "INTEGER", NotNull: true},
+	}, ForeignKeys: []db.ForeignKey{{Column: "manifest_id", Table: "sneakernet_manifest"}},
+		Indexes: []db.Index{{Unique: true, Columns: []string{"manifest_id", "file_id"}}, {Columns: []string{"file_id"}}}},
 	// Files another data index (dataindex: its identity) reported holding.
-	{"sneakernet_confirmation", []column{
-		{"file_id", "INTEGER", "INTEGER", true},
-		{"dataindex", "VARCHAR(36)", "VARCHAR(36)", true},
-		{"manifest_id", "INTEGER", "INTEGER", true},
-		{"confirmed", "DATETIME", "DATETIME", true},
-	}, [][2]string{{"manifest_id", "sneakernet_manifest"}},
-		[]index{{true, []string{"file_id", "dataindex"}}}},
+	{Name: "sneakernet_confirmation", Columns: []db.Column{
+		{Name: "file_id", MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "dataindex", MySQL: "VARCHAR(36)", SQLite: "VARCHAR(36)", NotNull: true},
+		{Name: "manifest_id", MySQL: "INTEGER", SQLite: "INTEGER", NotNull: true},
+		{Name: "confirmed", MySQL: "DATETIME", SQLite: "DATETIME", NotNull: true},
+	}, ForeignKeys: []db.ForeignKey{{Column: "manifest_id", Table: "sneakernet_manifest"}},
+		Indexes: []db.Index{{Unique: true, Columns: []string{"file_id", "dataindex"}}}},
 }
 
 // TableNames lists our tables in creation order.
 func TableNames() []string {
 	out := make([]string, len(tables))
 	for i, t := range tables {
-		out[i] = t.name
+		out[i] = t.Name
 	}
 	return out
 }
 
-// ddl renders the statements creating t on engine e. Every statement may
-// be repeated: MySQL has no CREATE INDEX IF NOT EXISTS, so there the
-// indexes are part of the CREATE TABLE.
-func (t table) ddl(e db.Engine) []string {
-	q := func(s string) string {
-		if e == db.MySQL {
-			return "`" + s + "`"
-		}
-		return `"` + s + `"`
-	}
-	quoteAll := func(cols []string) string {
-		out := make([]string, len(cols))
-		for i, c := range cols {
-			out[i] = q(c)
-		}
-		return strings.Join(out, ", ")
-	}
-	defs := []string{q("id") + " INTEGER NOT NULL PRIMARY KEY"}
-	if e == db.MySQL {
-		defs[0] = q("id") + " INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY"
-	}
-	for _, c := range t.columns {
-		d := q(c.name) + " " + c.sqlite
-		if e == db.MySQL {
-			d = q(c.name) + " " + c.mysql
-		}
-		if c.notNull {
-			d += " NOT NULL"
-		}
-		defs = append(defs, d)
-	}
-	name := func(ix index) string { return q(t.name + "_" + strings.Join(ix.columns, "_")) }
-	var after []string
-	for _, ix := range t.indexes {
-		switch {
-		case e == db.MySQL && ix.unique:
-			defs = append(defs, fmt.Sprintf("UNIQUE KEY %s (%s)", name(ix), quoteAll(ix.columns)))
-		case e == db.MySQL:
-			defs = append(defs, fmt.Sprintf("KEY %s (%s)", name(ix), quoteAll(ix.columns)))
-		default:
-			kind := "INDEX"
-			if ix.unique {
-				kind = "UNIQUE INDEX"
-			}
-			after = append(after, fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind, name(ix), q(t.name), quoteAll(ix.columns)))
-		}
-	}
-	for _, r := range t.refs {
-		defs = append(defs, fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s (%s)", q(r[0]), q(r[1]), q("id")))
-	}
-	return append([]string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", q(t.name), strings.Join(defs, ", "))}, after...)
-}
-
 // DDL returns every statement creating our tables on engine e, in order.
+// Every statement may be repeated.
 func DDL(e db.Engine) []string {
 	var out []string
 	for _, t := range tables {
-		out = append(out, t.ddl(e)...)
+		out = append(out, t.RepeatableDDL(e)...)
 	}
 	return out
 }

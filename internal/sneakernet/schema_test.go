@@ -17,19 +17,6 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-func initialised(t *testing.T, url string) *db.DB {
-	t.Helper()
-	d, err := db.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.Init(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // coreSchema renders the definitions of the core tables as the engine
 // reports them.
 func coreSchema(t *testing.T, d *db.DB) string {
@@ -61,7 +48,7 @@ var autoIncrement = regexp.MustCompile(` AUTO_INCREMENT=[0-9]+`)
 func TestSetup(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		d := initialised(t, url)
+		d := testdb.Initialised(t, url)
 		core := coreSchema(t, d)
 		if _, err := Identity(ctx, d); !errors.Is(err, ErrNotSetUp) {
 			t.Errorf("Identity before Setup: %v", err)
@@ -132,7 +119,7 @@ func TestSetup(t *testing.T) {
 func TestConfirmedRemoteCopies(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		d := initialised(t, url)
+		d := testdb.Initialised(t, url)
 		// Never used: no tables, no copies, no error.
 		got, err := ConfirmedRemoteCopies(d.Gorm, []int64{1, 2, 3})
 		if err != nil || len(got) != 0 {

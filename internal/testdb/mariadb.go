@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/childproc"
 )
 
 const (
@@ -145,10 +147,7 @@ func Stop(t testing.TB) {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	s := ensureServer(t)
-	if err := s.stop(); err != nil {
-		t.Fatalf("testdb: %v", err)
-	}
+	s := stopServer(t)
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -167,13 +166,20 @@ func Restart(t testing.TB) {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
+	if err := stopServer(t).start(); err != nil {
+		t.Fatalf("testdb: restart MariaDB: %v", err)
+	}
+}
+
+// stopServer stops the server, starting it first if need be, and returns
+// it. The caller holds mu.
+func stopServer(t testing.TB) *server {
+	t.Helper()
 	s := ensureServer(t)
 	if err := s.stop(); err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
-	if err := s.start(); err != nil {
-		t.Fatalf("testdb: restart MariaDB: %v", err)
-	}
+	return s
 }
 
 // Main runs the tests and then stops the MariaDB server, if one was started,
@@ -333,7 +339,7 @@ func (s *server) prepare() error {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, s.installer, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := startChild(cmd)
+	err := childproc.Start(cmd)
 	if err == nil {
 		err = cmd.Wait()
 	}
@@ -370,7 +376,7 @@ func (s *server) start() error {
 	}
 	args = append(append(args, tuning...), userArgs()...)
 	cmd := exec.Command(s.bin, args...)
-	if err := startChild(cmd); err != nil {
+	if err := childproc.Start(cmd); err != nil {
 		return fmt.Errorf("start %s: %w", s.bin, err)
 	}
 	exited := make(chan struct{})

@@ -27,8 +27,11 @@
 package testdb
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
 )
 
 // SQLiteURL returns the URL of a new, empty SQLite data index in the test's
@@ -52,4 +55,27 @@ func Engines(t *testing.T, f func(t *testing.T, url string)) {
 		t.Helper()
 		f(t, MariaDB(t))
 	})
+}
+
+// Open opens the data index at url for the test, and closes it when the
+// test ends.
+func Open(t testing.TB, url string) *db.DB {
+	t.Helper()
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// Initialised opens the data index at url as Open does, and creates the
+// core schema in it.
+func Initialised(t testing.TB, url string) *db.DB {
+	t.Helper()
+	d := Open(t, url)
+	if _, err := d.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
