@@ -8,37 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
 	"github.com/spf13/cobra"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
 )
-
-// captureLog records what alpenhorn logs during the test.
-func captureLog(t *testing.T) *test.Hook {
-	t.Helper()
-	l := logging.Named("").Logger
-	h := new(test.Hook)
-	old := l.ReplaceHooks(logrus.LevelHooks{})
-	hooks := logrus.LevelHooks{}
-	for lvl, hs := range old {
-		hooks[lvl] = slices.Clone(hs)
-	}
-	hooks.Add(h)
-	l.ReplaceHooks(hooks)
-	t.Cleanup(func() { l.ReplaceHooks(old) })
-	return h
-}
-
-func logged(h *test.Hook) []string {
-	var out []string
-	for _, e := range h.AllEntries() {
-		out = append(out, strings.ToUpper(e.Level.String())+" "+e.Message)
-	}
-	return out
-}
 
 // acceptUnder returns a detector accepting files below the directory acq.
 func acceptUnder(acq string, calls *[]string, name string) Detector {
@@ -120,7 +94,7 @@ func TestRegisterMistakesPanic(t *testing.T) {
 }
 
 func TestLoadLogsAndSkipsUselessExtensions(t *testing.T) {
-	h := captureLog(t)
+	h := logtest.Capture(t)
 	var calls []string
 	r := registry(
 		Extension{Name: "chimedb.core.alpenhorn", Capabilities: Capabilities{ImportDetect: acceptUnder("x", &calls, "chime")}},
@@ -135,7 +109,7 @@ func TestLoadLogsAndSkipsUselessExtensions(t *testing.T) {
 		"INFO Loading extension cli_only",
 		"WARNING Ignoring extension cli_only with no useable functionality!",
 	}
-	if got := logged(h); !slices.Equal(got, want) {
+	if got := logtest.Lines(h); !slices.Equal(got, want) {
 		t.Errorf("log:\n%q\nwant\n%q", got, want)
 	}
 	if got := s.Detectors(); !slices.Equal(got, []string{"chimedb.core.alpenhorn"}) {
@@ -148,7 +122,7 @@ func TestLoadLogsAndSkipsUselessExtensions(t *testing.T) {
 }
 
 func TestEmptyConfigLoadsNothing(t *testing.T) {
-	h := captureLog(t)
+	h := logtest.Capture(t)
 	s, err := registry(dbExt("dba")).Load(context.Background(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -156,13 +130,13 @@ func TestEmptyConfigLoadsNothing(t *testing.T) {
 	if s.Database(context.Background()) != nil || len(s.Detectors()) != 0 || s.IOModule("hsm") != nil {
 		t.Error("an empty extensions list provided something")
 	}
-	if got := logged(h); len(got) != 0 {
+	if got := logtest.Lines(h); len(got) != 0 {
 		t.Errorf("logged %q", got)
 	}
 }
 
 func TestDatabaseAndIOModules(t *testing.T) {
-	h := captureLog(t)
+	h := logtest.Capture(t)
 	r := registry(dbExt("dba"), ioExt("ioa", "hsm", "tape"), ioExt("iob", "disk"))
 	s, err := r.Load(context.Background(), []string{"ioa", "dba", "iob"}, nil)
 	if err != nil {
@@ -171,7 +145,7 @@ func TestDatabaseAndIOModules(t *testing.T) {
 	if s.Database(context.Background()) == nil {
 		t.Fatal("no database extension")
 	}
-	if got := logged(h); got[len(got)-1] != "INFO Using database extension dba" {
+	if got := logtest.Lines(h); got[len(got)-1] != "INFO Using database extension dba" {
 		t.Errorf("log %q", got)
 	}
 	for class, want := range map[string]any{
@@ -300,7 +274,7 @@ func TestDetect(t *testing.T) {
 		{path: "x/y/invalid", calls: "broken", err: `Rejecting invalid acq path "./x": invalid start`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			h := captureLog(t)
+			h := logtest.Capture(t)
 			calls = nil
 			d, ok, err := s.Detect(ctx, nil, tc.path, node)
 			if tc.err != "" {
@@ -316,7 +290,7 @@ func TestDetect(t *testing.T) {
 			if got := strings.Join(calls, " "); got != tc.calls {
 				t.Errorf("detectors called: %q, want %q", got, tc.calls)
 			}
-			if got := strings.Join(logged(h), "\n"); got != tc.log {
+			if got := strings.Join(logtest.Lines(h), "\n"); got != tc.log {
 				t.Errorf("log %q, want %q", got, tc.log)
 			}
 		})
@@ -335,7 +309,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestDetectWithoutDetectors(t *testing.T) {
-	h := captureLog(t)
+	h := logtest.Capture(t)
 	s, err := registry(dbExt("dba")).Load(context.Background(), []string{"dba"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +319,7 @@ func TestDetectWithoutDetectors(t *testing.T) {
 		t.Errorf("Detect = %v, %v", ok, err)
 	}
 	want := "ERROR Attempt to import file with no import-detect extensions."
-	if got := logged(h); len(got) != 2 || got[1] != want {
+	if got := logtest.Lines(h); len(got) != 2 || got[1] != want {
 		t.Errorf("log %q, want last %q", got, want)
 	}
 }
