@@ -50,3 +50,37 @@ demo: build
 .PHONY: multihost
 multihost:
 	$(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) ./demo/multihost
+
+# Benchmarks: the real alpenhornd and alpenhorn on SQLite and on a MariaDB
+# server the harness starts (bench/RESULTS.md has the figures and how to
+# read them). About 16 minutes on 2 cores; needs about 15 GiB free in
+# TMPDIR and 5 GiB in /dev/shm. BENCH picks scenarios (a regular
+# expression over the benchmark names), BENCH_ARGS sets their sizes, e.g.
+#   make bench BENCH=ImportSmall BENCH_ARGS='-small=10000 -workers=2'
+# The table of figures is written to BENCH_RESULTS and printed at the end.
+BENCH ?= .
+BENCH_ARGS ?=
+BENCH_RESULTS ?= $(BIN)/bench-results.md
+.PHONY: bench
+bench:
+	@mkdir -p $(dir $(BENCH_RESULTS))
+	ALPENHORN_BENCH_RESULTS=$(abspath $(BENCH_RESULTS)) ALPENHORN_TEST_REQUIRE_MARIADB=1 \
+		$(GO) test -run='^$$' -bench='$(BENCH)' -timeout 45m ./bench/ -args $(BENCH_ARGS)
+	@echo; cat $(BENCH_RESULTS)
+
+# The reliability and security suite (internal/reliability; figures in
+# docs/reliability.md): real daemons killed with SIGKILL mid-work, MariaDB
+# stopped under load, two daemons on one node, concurrent sync/clean/
+# verify requests, hostile paths and names over real ssh. It takes about
+# 5 minutes on 2 cores, so `make test` skips it. MariaDB, rsync and sshd
+# must be installed: a missing one fails the suite instead of skipping.
+# The daemon is built with the race detector (RELIABILITY_RACE=0: without).
+# RELIABILITY picks scenarios (a regular expression over test names);
+# ALPENHORN_RELIABILITY_SEED=N replays a run's random choices (each run
+# logs its seed).
+RELIABILITY ?= .
+RELIABILITY_RACE ?= 1
+.PHONY: reliability
+reliability:
+	ALPENHORN_RELIABILITY=1 ALPENHORN_RELIABILITY_RACE=$(RELIABILITY_RACE) ALPENHORN_TEST_REQUIRE_MARIADB=1 \
+		$(GO) test -count=1 -v -run='$(RELIABILITY)' -timeout 15m ./internal/reliability/

@@ -234,7 +234,9 @@ func filePath(i int) string { return acqName(i) + "/" + fileName(i) }
 
 // smallData is the content of small file i: a line of numbers, like the
 // demo's files.
-func smallData(i int) []byte { return []byte(fmt.Sprintf("%d %d %d %d %d %d\n", i, i+1, i+2, i+3, i+4, i+5)) }
+func smallData(i int) []byte {
+	return []byte(fmt.Sprintf("%d %d %d %d %d %d\n", i, i+1, i+2, i+3, i+4, i+5))
+}
 
 // writeSmallFiles writes files 0…n-1 under root.
 func writeSmallFiles(b *testing.B, root string, n int) {

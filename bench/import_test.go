@@ -11,9 +11,11 @@ import (
 )
 
 var (
-	smallSizes = flag.String("small", "10000,100000", "comma-separated numbers of small files to import (item 1)")
+	// 100,000 files take over four minutes an engine at today's rate,
+	// too long for `make bench`: -small=10000,100000 measures them.
+	smallSizes = flag.String("small", "10000,50000", "comma-separated numbers of small files to import (item 1)")
 	workerList = flag.String("workers", "2,4", "comma-separated num_workers for the smallest import (item 1); larger imports use 2")
-	traceSQL   = flag.Bool("sqltrace", false, "import with the statement-printing daemon and report statements per file (item 1)")
+	traceSQL   = flag.Bool("sqltrace", false, "run imports and pulls with the statement-printing daemon and report statements per file (items 1, 4)")
 )
 
 func intList(b *testing.B, s string) []int {
@@ -71,8 +73,9 @@ func importSmall(b *testing.B, bins binaries, engine string, n, workers int) {
 	stopProfile := d.profile("import")
 	start := time.Now()
 	w.cli("node", "scan", "storage", "--register-new")
-	// Anything slower than 200 files/s is far off target; stop waiting.
-	end := d.waitSeen(importedLine, n, time.Minute+time.Duration(n)*5*time.Millisecond)
+	// A bound on the wait, so that a stuck import ends the run: twenty times
+	// slower than the target.
+	end := d.waitSeen(importedLine, n, time.Minute+time.Duration(n)*10*time.Millisecond)
 	stopProfile()
 	peak := rss.end()
 	scanAt := d.firstSeen(scanning)

@@ -153,7 +153,9 @@ func largeImport(b *testing.B, bins binaries, engine, src string, paths []string
 	// registered: the wait for the next pass (update_interval, 1 s here)
 	// is no part of reading or copying. It is logged too.
 	mibps := func(d time.Duration) float64 { return float64(total) / mib / d.Seconds() }
-	what := func(s string) string { return fmt.Sprintf("%d × %d MiB, %d workers, %s: %s", n, size/mib, largeWorkers, engine, s) }
+	what := func(s string) string {
+		return fmt.Sprintf("%d × %d MiB, %d workers, %s: %s", n, size/mib, largeWorkers, engine, s)
+	}
 
 	// Each baseline runs just before and just after the daemon's run, and
 	// the mean of the two is the figure compared with: the machine's load
@@ -174,7 +176,9 @@ func largeImport(b *testing.B, bins binaries, engine, src string, paths []string
 	end := d.waitSeen(importedLine, n, 10*time.Minute)
 	stopProfile()
 	read := readBytes(b, d.pid()) - read0
-	base = (base + md5sum()) / 2
+	after := md5sum()
+	b.Logf("md5sum: %.2f s before, %.2f s after", base.Seconds(), after.Seconds())
+	base = (base + after) / 2
 	ours := end.Sub(d.firstSeen(scanning))
 	b.Logf("import: %.2f s from the request, %.2f s from the start of the scan", end.Sub(start).Seconds(), ours.Seconds())
 	report(b, "2. large-file import", what("MiB/s (md5sum: MiB/s)"), mibps(ours), fmt.Sprintf("MiB/s (%.0f)", mibps(base)),
@@ -211,8 +215,9 @@ func largeImport(b *testing.B, bins binaries, engine, src string, paths []string
 	w.cli("node", "sync", "src", "shm", "--force")
 	end = d.waitSeen(pulledLine, n, 10*time.Minute)
 	stopProfile()
-	cp = (cp + copyTo("cp")) / 2
-	localRsync = (localRsync + copyTo("rsync", "--quiet", "--times", "--protect-args")) / 2
+	cpAfter, rsyncAfter := copyTo("cp"), copyTo("rsync", "--quiet", "--times", "--protect-args")
+	b.Logf("cp: %.2f s before, %.2f s after; rsync: %.2f s before, %.2f s after", cp.Seconds(), cpAfter.Seconds(), localRsync.Seconds(), rsyncAfter.Seconds())
+	cp, localRsync = (cp+cpAfter)/2, (localRsync+rsyncAfter)/2
 	ours = end.Sub(d.firstSeen(localPull))
 	b.Logf("local pull: %.2f s from the request, %.2f s from the first transfer", end.Sub(start).Seconds(), ours.Seconds())
 	report(b, "6. local pull", what("to tmpfs, MiB/s (cp: MiB/s)"), mibps(ours), fmt.Sprintf("MiB/s (%.0f)", mibps(cp)), "≥ 95 % of cp", "")
@@ -255,7 +260,9 @@ func largeImport(b *testing.B, bins binaries, engine, src string, paths []string
 	w.cli("node", "sync", "src", "far", "--force")
 	end = far.waitSeen(pulledLine, n, 10*time.Minute)
 	stopProfile()
-	plainTime = (plainTime + plainRsync()) / 2
+	plainAfter := plainRsync()
+	b.Logf("rsync -e ssh: %.2f s before, %.2f s after", plainTime.Seconds(), plainAfter.Seconds())
+	plainTime = (plainTime + plainAfter) / 2
 	ours = end.Sub(far.firstSeen(remotePull))
 	b.Logf("remote pull: %.2f s from the request, %.2f s from the first transfer", end.Sub(start).Seconds(), ours.Seconds())
 	report(b, "6. remote pull", what("over SSH on loopback, MiB/s (rsync -e ssh: MiB/s)"), mibps(ours),
