@@ -147,6 +147,14 @@ func Run(opts Options) int {
 	if err := index.CheckSchema(ctx); err != nil {
 		return errorf("%s", index.Redact(err.Error()))
 	}
+	// Statements wait out an outage of the data index (db.Retry); say so
+	// when one begins and ends, once each, from the thread that noticed.
+	index.OnUnavailable = func(ctx context.Context, err error) {
+		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warnf("Database unavailable: %s.  Waiting for it.", index.Redact(err.Error()))
+	}
+	index.OnAvailable = func(ctx context.Context, down time.Duration) {
+		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Infof("Database available again after %s.", aio.PrettyDeltat(down))
+	}
 
 	m := metrics.New(cfg.Hostname)
 	if !opts.Once && cfg.PromClientPort > 0 {
@@ -348,6 +356,7 @@ func (d *Daemon) pass(ctx context.Context) error {
 			d.metrics.NodeAvailable.WithLabelValues(name).Set(0)
 		}
 		n.stop(ctx)
+		n.lock.release()
 		d.metrics.NodeIdle.DeleteLabelValues(name)
 		delete(d.nodes, name)
 	}
@@ -387,7 +396,7 @@ func (d *Daemon) pass(ctx context.Context) error {
 			d.nodes[row.Name] = n
 			d.nodeOrder = append(d.nodeOrder, row.Name)
 		}
-		if !n.available {
+		if !n.available && !n.lock.refused {
 			log.Infof("Node \"%s\" now available.", row.Name)
 			d.metrics.NodeAvailable.WithLabelValues(row.Name).Set(1)
 		}
@@ -398,6 +407,14 @@ func (d *Daemon) pass(ctx context.Context) error {
 		ok, err := n.checkInit(ctx)
 		if err != nil {
 			return err
+		}
+		if ok && !n.acquireLock(ctx) {
+			// Another daemon manages the node: leave it entirely alone.
+			if n.available {
+				n.stop(ctx)
+			}
+			d.metrics.NodeAvailable.WithLabelValues(row.Name).Set(0)
+			ok = false
 		}
 		n.available = ok
 		if !ok || row.Group == nil {

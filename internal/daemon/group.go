@@ -48,8 +48,17 @@ func (g *group) reinit(ctx context.Context, row *db.StorageGroup, nodes []aio.No
 		g.io.SetStorage(row)
 	}
 	// A search still queued for a request would otherwise be dispatched
-	// again.
-	g.initIdle = idle && g.d.queue.FIFOSize(g.io.FIFO()) == 0
+	// again. The group's own FIFO is read before the nodes' are read again:
+	// a search finishing in between has queued its pull on a node by then,
+	// and the node is seen busy. Read only before (idle), the nodes could
+	// look idle while the search still ran, the group's FIFO empty just
+	// after, and the request be dispatched again: one file pulled twice
+	// at once into the same place.
+	groupIdle := g.d.queue.FIFOSize(g.io.FIFO()) == 0
+	for _, n := range nodes {
+		idle = idle && n.Idle()
+	}
+	g.initIdle = idle && groupIdle
 	accepted, err := g.io.SetNodes(nodes)
 	if err != nil {
 		log.Warn(err.Error())

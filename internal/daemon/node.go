@@ -40,6 +40,8 @@ type node struct {
 	// avNext is where auto-verify carries on (a copy id); 0 when it has
 	// to pick a new random start.
 	avNext int64
+	// lock keeps other daemons off the node.
+	lock nodeLock
 }
 
 type ioRef struct{ aio.NodeIO }

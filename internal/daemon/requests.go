@@ -48,6 +48,13 @@ type reqRow struct {
 // read, since no decision on a request needs them; on SQLite, parsing them
 // cost as much as the rest of the row. They are zero in what this returns.
 func loadRequests(ctx context.Context, d *db.DB, where string, args ...any) ([]pendingReq, error) {
+	// MySQL is told to start from the requests: left to itself it may
+	// start from the smallest table, the acquisitions, and go through
+	// every file of the archive.
+	join := "JOIN"
+	if d.Engine == db.MySQL {
+		join = "STRAIGHT_JOIN"
+	}
 	var rows []reqRow
 	acqNames := map[int64]string{}
 	err := d.Retry(ctx, func(g *gorm.DB) error {
@@ -56,7 +63,7 @@ func loadRequests(ctx context.Context, d *db.DB, where string, args ...any) ([]p
 		res, err := g.Raw(`SELECT r.id, r.file_id, r.group_to_id, r.node_from_id,
  f.acq_id, f.name, f.size_b, f.md5sum, a.name,
  s.id, s.has_file, s.wants_file, s.ready, s.size_b
- FROM archivefilecopyrequest r JOIN archivefile f ON f.id = r.file_id JOIN archiveacq a ON a.id = f.acq_id
+ FROM archivefilecopyrequest r `+join+` archivefile f ON f.id = r.file_id `+join+` archiveacq a ON a.id = f.acq_id
  LEFT JOIN archivefilecopy s ON s.file_id = r.file_id AND s.node_id = r.node_from_id
  WHERE r.completed = 0 AND r.cancelled = 0 AND `+where+` ORDER BY r.id`, args...).Rows()
 		if err != nil {

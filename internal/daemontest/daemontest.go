@@ -347,7 +347,6 @@ type Daemon struct {
 	// Conf is the config file it was started with.
 	Conf string
 	done chan struct{}
-	err  error
 }
 
 // SyncBuffer is a buffer written by a daemon and read by the test.
@@ -447,7 +446,7 @@ func (d *Daemon) start(bin string, args, env []string) {
 	}
 	cmd, done := d.Cmd, d.done
 	go func() {
-		d.err = cmd.Wait()
+		cmd.Wait()
 		close(done)
 	}()
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 )
 
-// PostAdd runs the auto-actions due when file has just been added to node
-// (by an import or a pull). They only write requests and flags; other
+// postAdd runs, in the transaction tx, the auto-actions due when file has
+// just been added to node (by an import, a pull, or a check confirming a
+// file a pull left unrecorded). They only write requests and flags; other
 // passes, possibly on other hosts, carry them out.
 //
 // Autosync: for each action from node into another group with autosync on,
@@ -22,9 +23,12 @@ import (
 // autoclean on, the file's copy on that node is released (wants_file 'N')
 // if it is present and wanted. Deleting it is that node's business, under
 // the archive-copies rule.
-func PostAdd(ctx context.Context, env *Env, node *db.StorageNode, file *db.ArchiveFile) error {
+//
+// tx is the transaction recording the new copy, so that a daemon dying in
+// between cannot leave a copy recorded whose auto-actions never happen:
+// nothing would run them later.
+func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, file *db.ArchiveFile) error {
 	log := logging.FromContext(ctx, logging.LoggerIOUtil)
-	d := env.DB
 
 	type edge struct {
 		ID     int64  `gorm:"column:id"`
@@ -35,13 +39,10 @@ func PostAdd(ctx context.Context, env *Env, node *db.StorageNode, file *db.Archi
 	}
 	load := func(where string, args ...any) ([]edge, error) {
 		var edges []edge
-		err := d.Retry(ctx, func(g *gorm.DB) error {
-			edges = nil
-			return g.Raw(`SELECT a.id, a.node_from_id, n.name AS node_name, a.group_to_id, g.name AS group_name
+		err := tx.Raw(`SELECT a.id, a.node_from_id, n.name AS node_name, a.group_to_id, g.name AS group_name
  FROM storagetransferaction a JOIN storagenode n ON n.id = a.node_from_id JOIN storagegroup g ON g.id = a.group_to_id
  WHERE `+where+` ORDER BY a.id`, args...).Scan(&edges).Error
-		})
-		return edges, dbErr(err)
+		return edges, err
 	}
 
 	syncs, err := load("a.node_from_id = ? AND a.group_to_id != ? AND a.autosync = ?", node.ID, node.GroupID, true)
@@ -49,18 +50,20 @@ func PostAdd(ctx context.Context, env *Env, node *db.StorageNode, file *db.Archi
 		return err
 	}
 	for _, e := range syncs {
-		state, _, err := FileGroupState(ctx, d, e.Group, file.ID)
+		var present int64
+		err := tx.Raw(`SELECT COUNT(*) FROM archivefilecopy c JOIN storagenode n ON n.id = c.node_id
+ WHERE n.group_id = ? AND c.file_id = ? AND c.has_file = 'Y'`, e.Group, file.ID).Scan(&present).Error
 		if err != nil {
 			return err
 		}
-		if state == db.HasYes {
+		if present > 0 {
 			continue
 		}
 		log.Debugf("Autosyncing %s from node %s to group %s", FilePath(file), node.Name, e.Name)
 		now := db.Now()
 		req := db.ArchiveFileCopyRequest{FileID: file.ID, GroupToID: e.Group, NodeFromID: node.ID, Timestamp: &now}
-		if err := d.Retry(ctx, func(g *gorm.DB) error { return g.Create(&req).Error }); err != nil {
-			return dbErr(err)
+		if err := tx.Create(&req).Error; err != nil {
+			return err
 		}
 	}
 
@@ -69,18 +72,13 @@ func PostAdd(ctx context.Context, env *Env, node *db.StorageNode, file *db.Archi
 		return err
 	}
 	for _, e := range cleans {
-		var n int64
-		err := d.Retry(ctx, func(g *gorm.DB) error {
-			res := g.Model(&db.ArchiveFileCopy{}).
-				Where("file_id = ? AND node_id = ? AND has_file = ? AND wants_file = ?", file.ID, e.NodeID, db.HasYes, db.WantYes).
-				Updates(map[string]any{"wants_file": db.WantNo, "last_update": db.Now()})
-			n = res.RowsAffected
+		res := tx.Model(&db.ArchiveFileCopy{}).
+			Where("file_id = ? AND node_id = ? AND has_file = ? AND wants_file = ?", file.ID, e.NodeID, db.HasYes, db.WantYes).
+			Updates(map[string]any{"wants_file": db.WantNo, "last_update": db.Now()})
+		if res.Error != nil {
 			return res.Error
-		})
-		if err != nil {
-			return dbErr(err)
 		}
-		if n > 0 {
+		if res.RowsAffected > 0 {
 			log.Debugf("Autocleaning %s from node %s", FilePath(file), e.Node)
 		}
 	}

@@ -3,6 +3,7 @@ package io
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 
@@ -77,9 +78,50 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 
 	log.Infof("Updating file copy #%d for file %s on node %s.", copy.ID, name, node.Name)
 	updates["last_update"] = db.Now()
-	// Only the columns the check decides: a concurrent change of
-	// wants_file (a clean request) must survive.
-	return dbErr(n.env.DB.Retry(ctx, func(g *gorm.DB) error {
-		return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", copy.ID).Updates(updates).Error
-	}))
+	// A good copy satisfies the pull requests waiting for it: those into
+	// this node's group, held back while the copy needed this check. Most
+	// come from a pre-pull search that found the file on disk, unrecorded:
+	// a daemon died after a pull put the file in place and before it
+	// recorded it. The request is completed and the auto-actions of the
+	// new copy run, in the same transaction as the copy's new state, as a
+	// finished pull would have done; cancelling the request instead (as
+	// the next pass otherwise would, "already present") would leave them
+	// undone for ever.
+	var satisfied int64
+	err = n.env.DB.Transaction(ctx, func(tx *gorm.DB) error {
+		satisfied = 0
+		// Only the columns the check decides: a concurrent change of
+		// wants_file (a clean request) must survive.
+		if err := tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", copy.ID).Updates(updates).Error; err != nil {
+			return err
+		}
+		if updates["has_file"] != db.HasYes {
+			return nil
+		}
+		res := tx.Model(&db.ArchiveFileCopyRequest{}).
+			Where("file_id = ? AND group_to_id = ? AND completed = ? AND cancelled = ?", copy.FileID, node.GroupID, false, false).
+			Update("completed", true)
+		if res.Error != nil {
+			return res.Error
+		}
+		if satisfied = res.RowsAffected; satisfied == 0 {
+			return nil
+		}
+		return postAdd(ctx, tx, node, file)
+	})
+	if err != nil {
+		return dbErr(err)
+	}
+	if satisfied > 0 {
+		log.Infof("Pull request for %s into group %s satisfied by the copy on node %s.", name, groupName(node), node.Name)
+	}
+	return nil
+}
+
+// groupName is the name of node's group, or its id when not loaded.
+func groupName(node *db.StorageNode) string {
+	if node.Group != nil {
+		return node.Group.Name
+	}
+	return fmt.Sprintf("#%d", node.GroupID)
 }

@@ -78,11 +78,12 @@ func NewDefaultNode(env *Env, node *db.StorageNode, fifo *scheduler.FIFO) *Defau
 
 // nodeOverrides are the methods a node class embedding DefaultNode may
 // redefine with effect on the Default code and tasks (the constructor then
-// sets outer): how free space is measured, how a file's size is taken, and
-// whether pulls reserve space.
+// sets outer): how free space is measured, how a file's size is taken, how
+// a copy is checked, and whether pulls reserve space.
 type nodeOverrides interface {
 	BytesAvail(ctx context.Context, fast bool) (int64, bool)
 	FileSize(path string, actual bool) (int64, error)
+	Check(ctx context.Context, copy *db.ArchiveFileCopy)
 	reserve(ctx context.Context, size int64) bool
 	release(size int64)
 }

@@ -68,11 +68,28 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 		name := FilePath(c.File)
 		if r.ArchiveCount < required {
 			log.Warnf("Too few archive copies (%d) to delete %s on %s.", r.ArchiveCount, name, node.Name)
+			n.checkKept(ctx, c, c.HasFile)
 			continue
 		}
 		path, err := n.abs(name)
 		if err != nil {
 			log.Warnf("Error deleting %s: %v", name, err)
+			continue
+		}
+		claim, err := n.claimDelete(ctx, c, int64(remote[c.FileID]), required)
+		if err != nil {
+			return dbErr(err)
+		}
+		switch {
+		case claim.pending:
+			log.Infof("Skipping delete of %s on node %s: transfer pending", name, node.Name)
+			continue
+		case !claim.ok && claim.count >= 0:
+			log.Warnf("Too few archive copies (%d) to delete %s on %s.", claim.count, name, node.Name)
+			n.checkKept(ctx, c, claim.was)
+			continue
+		case !claim.ok:
+			// Wanted again, or gone, since the batch was read.
 			continue
 		}
 		switch err := os.Remove(path); {
@@ -86,6 +103,14 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 			log.Infof("File copy %s missing on %s during delete", name, node.Name)
 		default:
 			log.Warnf("Error deleting %s: %v", name, err)
+			// The file is still there: the copy counts again.
+			err := n.env.DB.Retry(ctx, func(g *gorm.DB) error {
+				return g.Model(&db.ArchiveFileCopy{}).Where("id = ? AND has_file = ?", c.ID, db.HasMaybe).
+					Update("has_file", claim.was).Error
+			})
+			if err != nil {
+				return dbErr(err)
+			}
 			continue
 		}
 		n.prune(ctx, filepath.Dir(path))
@@ -99,6 +124,110 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// checkKept queues a check of a released copy in doubt ('M') that must be
+// kept, for lack of other archive copies. Released copies are not checked,
+// since they are to go (see the node update); one that cannot go would
+// otherwise stay in doubt for ever: counted as no copy, and holding back
+// every pull into its group ("needs check"), which in turn holds back the
+// deletion of the pulls' sources.
+func (n *DefaultNode) checkKept(ctx context.Context, c *db.ArchiveFileCopy, state db.HasFile) {
+	if state != db.HasMaybe {
+		return
+	}
+	logging.FromContext(ctx, logging.LoggerIODefaultTasks).Infof("Checking copy \"%s\" on node %s.", FilePath(c.File), n.Row().Name)
+	n.outer.Check(ctx, c)
+}
+
+// deleteClaim is the outcome of claimDelete.
+type deleteClaim struct {
+	// ok: the copy may be deleted, and is now recorded 'M'.
+	ok bool
+	// was is the copy's has_file before the claim.
+	was db.HasFile
+	// count is the archive copies counted; -1 when the copy was not
+	// counted at all (wanted again or gone).
+	count int64
+	// pending: a pull from this copy is pending.
+	pending bool
+}
+
+// claimDelete decides, in one transaction that holds the file's copies
+// locked, whether copy c may be deleted now, and if so records it 'M'
+// (maybe present) before the file is touched. Deletions of the same
+// file's copies on other nodes, by other workers or daemons, are thus
+// decided one after the other, each counting what the previous left:
+// two deletions that each saw enough archive copies could otherwise
+// leave fewer than the rule allows between them. A copy being deleted no
+// longer counts as a good copy for anyone, and if the daemon dies before
+// it is gone, the data index says "maybe", never "present", of a file
+// that may have been deleted: the copy stays released and its deletion is
+// tried again.
+//
+// remote is the count of copies confirmed by other data indexes;
+// required the number of archive copies the deletion needs (counting this
+// node's own when it is an archive node holding the file).
+func (n *DefaultNode) claimDelete(ctx context.Context, c *db.ArchiveFileCopy, remote, required int64) (deleteClaim, error) {
+	node := n.Row()
+	lock := ""
+	if n.env.DB.Engine == db.MySQL {
+		// SQLite takes the database's write lock when the transaction
+		// begins (_txlock=immediate), which serialises the claims as well.
+		lock = " FOR UPDATE"
+	}
+	var claim deleteClaim
+	err := n.env.DB.Transaction(ctx, func(tx *gorm.DB) error {
+		claim = deleteClaim{count: -1}
+		var copies []struct {
+			ID        int64        `gorm:"column:id"`
+			NodeID    int64        `gorm:"column:node_id"`
+			HasFile   db.HasFile   `gorm:"column:has_file"`
+			WantsFile db.WantsFile `gorm:"column:wants_file"`
+		}
+		if err := tx.Raw("SELECT id, node_id, has_file, wants_file FROM archivefilecopy WHERE file_id = ?"+lock, c.FileID).Scan(&copies).Error; err != nil {
+			return err
+		}
+		var present []int64
+		own := false
+		for _, o := range copies {
+			if o.ID == c.ID {
+				if o.HasFile == db.HasNo || o.WantsFile == db.WantYes {
+					return nil
+				}
+				own, claim.was = true, o.HasFile
+			}
+			if o.HasFile == db.HasYes {
+				present = append(present, o.NodeID)
+			}
+		}
+		if !own {
+			return nil
+		}
+		var pending int64
+		if err := tx.Raw(`SELECT COUNT(*) FROM archivefilecopyrequest WHERE file_id = ? AND node_from_id = ?
+ AND completed = 0 AND cancelled = 0`, c.FileID, node.ID).Scan(&pending).Error; err != nil {
+			return err
+		}
+		if pending > 0 {
+			claim.pending = true
+			return nil
+		}
+		claim.count = remote
+		if len(present) > 0 {
+			var archived int64
+			if err := tx.Raw("SELECT COUNT(*) FROM storagenode WHERE id IN ? AND storage_type = 'A'", present).Scan(&archived).Error; err != nil {
+				return err
+			}
+			claim.count += archived
+		}
+		if claim.count < required {
+			return nil
+		}
+		claim.ok = true
+		return tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", c.ID).Update("has_file", db.HasMaybe).Error
+	})
+	return claim, err
 }
 
 // prune removes dir and its parents up to (not including) the root while

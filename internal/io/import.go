@@ -189,9 +189,6 @@ func (im *importer) run(ctx context.Context, _ *scheduler.Task) (scheduler.Next,
 	if err := CompleteImport(ctx, env, im.req, row, "success"); err != nil {
 		return scheduler.Done(), err
 	}
-	if err := PostAdd(ctx, env, row, file); err != nil {
-		return scheduler.Done(), err
-	}
 	if det.Callback != nil {
 		cerr := det.Callback(ctx, d, extension.Imported{Copy: copy, NewFile: newFile, NewAcq: newAcq, Node: row})
 		if cerr != nil {
@@ -311,8 +308,9 @@ func (im *importer) file(ctx context.Context, acq *db.ArchiveAcq, name string) (
 	return file, file, 0, nil
 }
 
-// copy records the file's copy on the node. ok is false when another
-// worker created the copy row first: that worker finishes the import.
+// copy records the file's copy on the node, and runs the auto-actions
+// that follow, in one transaction. ok is false when another worker
+// created the copy row first: that worker finishes the import.
 func (im *importer) copy(ctx context.Context, file *db.ArchiveFile) (*db.ArchiveFileCopy, bool, error) {
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
 	d := im.env.DB
@@ -327,10 +325,14 @@ func (im *importer) copy(ctx context.Context, file *db.ArchiveFile) (*db.Archive
 	if err != nil {
 		return nil, false, dbErr(err)
 	}
+	// The copy and the auto-actions it triggers are recorded together
+	// (see PostAdd).
 	now := db.Now()
+	var c db.ArchiveFileCopy
+	missing := false
 	if len(existing) > 0 {
-		c := existing[0]
-		missing := c.WantsFile == db.WantYes
+		c = existing[0]
+		missing = c.WantsFile == db.WantYes
 		if missing {
 			// A copy recorded missing has reappeared: verify it.
 			c.HasFile = db.HasMaybe
@@ -338,47 +340,56 @@ func (im *importer) copy(ctx context.Context, file *db.ArchiveFile) (*db.Archive
 			c.HasFile, c.WantsFile = db.HasYes, db.WantYes
 		}
 		c.Ready, c.LastUpdate = true, now
-		var changed int64
-		err := d.Retry(ctx, func(g *gorm.DB) error {
+	} else {
+		c = db.ArchiveFileCopy{FileID: file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes, Ready: true, LastUpdate: now}
+		if size, err := im.nio.FileSize(path, true); err == nil {
+			c.SizeB = &size
+		}
+	}
+	err = d.Transaction(ctx, func(tx *gorm.DB) error {
+		if len(existing) > 0 {
 			// Only a copy still recorded absent: one present now was
 			// imported by another worker since the tracking check.
-			res := g.Model(&db.ArchiveFileCopy{}).Where("id = ? AND has_file = ?", c.ID, db.HasNo).Updates(map[string]any{
+			res := tx.Model(&db.ArchiveFileCopy{}).Where("id = ? AND has_file = ?", c.ID, db.HasNo).Updates(map[string]any{
 				"has_file": c.HasFile, "wants_file": c.WantsFile, "ready": true, "last_update": now})
-			changed = res.RowsAffected
-			return res.Error
-		})
-		if err != nil {
-			return nil, false, dbErr(err)
-		}
-		if changed == 0 {
-			log.Debug("ArchiveFileCopy created by another worker!")
-			return nil, false, nil
-		}
-		if missing {
-			log.Warnf("Imported missing file \"%s\" on node %s.  Marking suspect.", path, row.Name)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return errCopyRaced
+			}
 		} else {
-			log.Infof("Imported file copy \"%s\" on node \"%s\".", path, row.Name)
+			fresh := c
+			err := tx.Create(&fresh).Error
+			if isDuplicate(err) {
+				return errCopyRaced
+			}
+			if err != nil {
+				return err
+			}
+			c.ID = fresh.ID
 		}
-		c.File = file
-		return &c, true, nil
-	}
-
-	c := db.ArchiveFileCopy{FileID: file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes, Ready: true, LastUpdate: now}
-	if size, err := im.nio.FileSize(path, true); err == nil {
-		c.SizeB = &size
-	}
-	err = d.Retry(ctx, func(g *gorm.DB) error { return g.Create(&c).Error })
-	if isDuplicate(err) {
+		return postAdd(ctx, tx, row, file)
+	})
+	if errors.Is(err, errCopyRaced) {
 		log.Debug("ArchiveFileCopy created by another worker!")
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, dbErr(err)
 	}
-	log.Infof("Imported file copy \"%s\" on node \"%s\".", path, row.Name)
+	if missing {
+		log.Warnf("Imported missing file \"%s\" on node %s.  Marking suspect.", path, row.Name)
+	} else {
+		log.Infof("Imported file copy \"%s\" on node \"%s\".", path, row.Name)
+	}
 	c.File = file
 	return &c, true, nil
 }
+
+// errCopyRaced ends the transaction recording an imported copy that
+// another worker recorded first.
+var errCopyRaced = errors.New("copy recorded by another worker")
 
 // QueueScan queues a scan of path (relative to the node root) that imports
 // every file not yet known on the node. name is the task's name:
@@ -386,12 +397,32 @@ func (im *importer) copy(ctx context.Context, file *db.ArchiveFile) (*db.Archive
 // request.
 func QueueScan(ctx context.Context, env *Env, node Node, name, path string, register bool, req *db.ArchiveFileImportRequest, flags scheduler.Flags) {
 	nio := node.IO()
+	s := &scanner{env: env, node: node, nio: nio, name: name, register: register, req: req, flags: flags}
 	env.Queue.Submit(ctx, nio.FIFO(), name, func(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
-		return scheduler.Done(), scan(ctx, env, node, nio, path, register, req)
+		return scheduler.Done(), s.scan(ctx, path)
 	}, flags)
 }
 
-func scan(ctx context.Context, env *Env, node Node, nio NodeIO, path string, register bool, req *db.ArchiveFileImportRequest) error {
+// scanChunk is how many imports a scan queues at once. The next ones are
+// queued by a task of the scan's own, queued behind them, so that however
+// large the tree, the queue holds a bounded number of imports: each costs
+// about a kilobyte, and a scan of 100,000 new files would otherwise hold
+// them all.
+const scanChunk = 1000
+
+// scanner is a scan of a node for files to import.
+type scanner struct {
+	env      *Env
+	node     Node
+	nio      NodeIO
+	name     string
+	register bool
+	req      *db.ArchiveFileImportRequest
+	flags    scheduler.Flags
+}
+
+func (s *scanner) scan(ctx context.Context, path string) error {
+	env, node, nio := s.env, s.node, s.nio
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
 	row := node.Row()
 	root := filepath.Clean(*row.Root)
@@ -402,11 +433,17 @@ func scan(ctx context.Context, env *Env, node Node, nio NodeIO, path string, reg
 		Acq  string `gorm:"column:acq_name"`
 		File string `gorm:"column:file_name"`
 	}
+	// MySQL would otherwise start from the acquisitions and go through
+	// every file of the archive (see copySelectMySQL).
+	join := "JOIN"
+	if env.DB.Engine == db.MySQL {
+		join = "STRAIGHT_JOIN"
+	}
 	var rows []known
 	err := env.DB.Retry(ctx, func(g *gorm.DB) error {
 		rows = nil
 		return g.Raw(`SELECT a.name AS acq_name, f.name AS file_name FROM archivefilecopy c
- JOIN archivefile f ON f.id = c.file_id JOIN archiveacq a ON a.id = f.acq_id
+ `+join+` archivefile f ON f.id = c.file_id `+join+` archiveacq a ON a.id = f.acq_id
  WHERE c.node_id = ? AND c.has_file != 'N'`, row.ID).Scan(&rows).Error
 	})
 	if err != nil {
@@ -418,6 +455,7 @@ func scan(ctx context.Context, env *Env, node Node, nio NodeIO, path string, reg
 	}
 
 	log.Infof("Scanning \"%s\" on \"%s\" for new files.", path, row.Name)
+	var found []string
 	lastParent := ""
 	err = nio.FileWalk(ctx, path, func(abs string) error {
 		rel, err := fsutil.Rel(root, abs)
@@ -432,7 +470,8 @@ func scan(ctx context.Context, env *Env, node Node, nio NodeIO, path string, reg
 			log.Debugf("Skipping already-registered file \"%s\".", rel)
 			return nil
 		}
-		return ImportFile(ctx, env, node, rel, register, nil)
+		found = append(found, rel)
+		return nil
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -440,5 +479,25 @@ func scan(ctx context.Context, env *Env, node Node, nio NodeIO, path string, reg
 		}
 		return dbErr(err)
 	}
-	return CompleteImport(ctx, env, req, row, "success")
+	return s.queue(ctx, found)
+}
+
+// queue queues the imports of the first scanChunk of paths, and a task to
+// queue the rest after them. The scan's request is complete once every
+// import is queued.
+func (s *scanner) queue(ctx context.Context, paths []string) error {
+	chunk := paths[:min(scanChunk, len(paths))]
+	for _, rel := range chunk {
+		if err := ImportFile(ctx, s.env, s.node, rel, s.register, nil); err != nil {
+			return err
+		}
+	}
+	rest := paths[len(chunk):]
+	if len(rest) == 0 {
+		return CompleteImport(ctx, s.env, s.req, s.node.Row(), "success")
+	}
+	s.env.Queue.Submit(ctx, s.nio.FIFO(), s.name+" (continued)", func(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
+		return scheduler.Done(), s.queue(ctx, rest)
+	}, s.flags)
+	return nil
 }

@@ -41,6 +41,12 @@ const (
  f.acq_id, f.name AS file_name, f.size_b AS file_size_b, f.md5sum, f.registered, a.name AS acq_name`
 	copyFrom   = ` FROM archivefilecopy c JOIN archivefile f ON f.id = c.file_id JOIN archiveacq a ON a.id = f.acq_id`
 	copySelect = copyColumns + copyFrom
+	// copySelectMySQL joins in the order written. Every condition of
+	// these queries is on the copy; left to itself, MySQL starts from the
+	// smallest table (the acquisitions) and goes through every file of the
+	// archive to reach a node's copies: 1.3 s instead of 0.1 s for a node
+	// of 500,000 copies.
+	copySelectMySQL = copyColumns + ` FROM archivefilecopy c STRAIGHT_JOIN archivefile f ON f.id = c.file_id STRAIGHT_JOIN archiveacq a ON a.id = f.acq_id`
 )
 
 func (r *copyRow) copy() *db.ArchiveFileCopy {
@@ -67,10 +73,14 @@ func LoadCopiesLimit(ctx context.Context, d *db.DB, limit int, where string, arg
 }
 
 func loadCopies(ctx context.Context, d *db.DB, where, tail string, args ...any) ([]*db.ArchiveFileCopy, error) {
+	sel := copySelect
+	if d.Engine == db.MySQL {
+		sel = copySelectMySQL
+	}
 	var rows []copyRow
 	err := d.Retry(ctx, func(g *gorm.DB) error {
 		rows = nil
-		return g.Raw(copySelect+" WHERE "+where+" "+tail, args...).Scan(&rows).Error
+		return g.Raw(sel+" WHERE "+where+" "+tail, args...).Scan(&rows).Error
 	})
 	if err != nil {
 		return nil, dbErr(err)

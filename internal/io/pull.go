@@ -255,8 +255,8 @@ func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyR
 // pullDone records a pull's outcome. A failure leaves the request pending;
 // when the source copy may be to blame it is marked suspect ('M'), which
 // holds the request back until the source has been checked. A success
-// records the new copy and completes the request in one transaction, then
-// runs the auto-actions.
+// records the new copy, completes the request and runs the auto-actions
+// in one transaction.
 func (n *DefaultNode) pullDone(ctx context.Context, req *db.ArchiveFileCopyRequest, start time.Time, res transfer.Result, terr error) error {
 	log := logging.FromContext(ctx, logging.LoggerIOUtil)
 	env := n.env
@@ -324,8 +324,12 @@ func (n *DefaultNode) pullDone(ctx context.Context, req *db.ArchiveFileCopyReque
 		if err != nil {
 			return err
 		}
-		return tx.Model(&db.ArchiveFileCopyRequest{}).Where("id = ?", req.ID).Updates(map[string]any{
+		err = tx.Model(&db.ArchiveFileCopyRequest{}).Where("id = ?", req.ID).Updates(map[string]any{
 			"completed": true, "transfer_started": db.NewTime(start), "transfer_completed": db.NewTime(end)}).Error
+		if err != nil {
+			return err
+		}
+		return postAdd(ctx, tx, node, file)
 	})
 	if err != nil {
 		return dbErr(err)
@@ -333,5 +337,5 @@ func (n *DefaultNode) pullDone(ctx context.Context, req *db.ArchiveFileCopyReque
 	env.Metrics.RequestsCompleted.WithLabelValues("copy", "success", req.NodeFrom.Name, req.GroupTo.Name).Inc()
 	transfers("success")
 	env.Metrics.PulledBytes.WithLabelValues(req.NodeFrom.Name, req.GroupTo.Name).Add(float64(size))
-	return PostAdd(ctx, env, node, file)
+	return nil
 }

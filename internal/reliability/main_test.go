@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/sshd"
 	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
 )
 
@@ -23,8 +24,8 @@ const enableEnv = "ALPENHORN_RELIABILITY"
 // moments, file sizes, request mixes) derive from it.
 const seedEnv = "ALPENHORN_RELIABILITY_SEED"
 
-// raceEnv builds the daemon with the race detector (slower, and it looks
-// for data races under the suite's load too).
+// raceEnv=1 builds the daemon with the race detector, which then looks for
+// data races under the suite's load too (`make reliability` sets it).
 const raceEnv = "ALPENHORN_RELIABILITY_RACE"
 
 // gate skips the test unless the suite is enabled, and returns the random
@@ -47,18 +48,63 @@ func gate(t *testing.T) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 
+// requireSSH fails the test, rather than letting sshtest skip it, when
+// sshd or ssh is missing: an enabled suite must not pass without its
+// remote transfers.
+func requireSSH(t *testing.T) {
+	t.Helper()
+	if err := sshd.Check(); err != nil {
+		t.Fatalf("reliability suite: %v", err)
+	}
+}
+
+// checkLogs fails the test if a daemon reported a data race (built with
+// raceEnv) or a panic, logged the database password, or ran one copy
+// request's pull twice at the same time.
+func checkLogs(t *testing.T, password string, daemons ...*daemontest.Daemon) {
+	t.Helper()
+	for _, d := range daemons {
+		log := d.Log.String()
+		running := map[string]int{}
+		for line := range strings.Lines(log) {
+			if strings.Contains(line, "Alpenhorn start.") {
+				// A daemon killed mid-task never finished it.
+				clear(running)
+			}
+			if _, task, ok := strings.Cut(line, "Beginning task AFCR#"); ok {
+				id, _, _ := strings.Cut(task, ":")
+				if running[id]++; running[id] > 1 {
+					t.Errorf("alpenhornd (%s) ran AFCR#%s twice at once", d.Host, id)
+				}
+			}
+			if _, task, ok := strings.Cut(line, "Finished task: AFCR#"); ok {
+				id, _, _ := strings.Cut(task, ":")
+				running[id]--
+			}
+		}
+		for _, bad := range []string{"WARNING: DATA RACE", "panic:", "goroutine "} {
+			if strings.Contains(log, bad) {
+				t.Errorf("alpenhornd (%s) logged %q", d.Host, bad)
+			}
+		}
+		if password != "" && strings.Contains(log, password) {
+			t.Errorf("alpenhornd (%s) logged the database password", d.Host)
+		}
+	}
+}
+
 // binaries are the programs under test.
 type binaries struct {
 	daemon, cli string
 }
 
-// build compiles alpenhornd (with the race detector when raceEnv is set)
+// build compiles alpenhornd (with the race detector when raceEnv is 1)
 // and alpenhorn into the test's temporary directory; Go's build cache
 // makes every build after the first quick.
 func build(t *testing.T) binaries {
 	t.Helper()
 	return binaries{
-		daemon: daemontest.Build(t, "./cmd/alpenhornd", os.Getenv(raceEnv) != ""),
+		daemon: daemontest.Build(t, "./cmd/alpenhornd", os.Getenv(raceEnv) == "1"),
 		cli:    daemontest.Build(t, "./cmd/alpenhorn", false),
 	}
 }

@@ -203,6 +203,7 @@ func TestDatabaseOutage(t *testing.T) {
 	readers.Wait()
 	alpha.Stop(syscall.SIGTERM)
 	beta.Stop(syscall.SIGTERM)
+	checkLogs(t, password, alpha, beta)
 
 	// The daemons noticed each outage and its end, and kept no secret.
 	for _, d := range []*daemontest.Daemon{alpha, beta} {
@@ -210,9 +211,6 @@ func TestDatabaseOutage(t *testing.T) {
 		lost, back := strings.Count(log, "Database unavailable: "), strings.Count(log, "Database available again after ")
 		if lost < outages || back != lost {
 			t.Errorf("alpenhornd (%s) logged %d outages and %d recoveries; there were %d outages", d.Host, lost, back, outages)
-		}
-		if strings.Contains(log, password) {
-			t.Errorf("alpenhornd (%s) logged the database password", d.Host)
 		}
 		fig.add("outages logged by the daemons", lost)
 	}
