@@ -484,5 +484,15 @@ func (d *Daemon) Stop(sig syscall.Signal) {
 // Logged reports whether the daemon has logged a line containing s.
 func (d *Daemon) Logged(s string) bool { return strings.Contains(d.Log.String(), s) }
 
+// ExpectLogged fails the test for each of lines the daemon has not logged.
+func (d *Daemon) ExpectLogged(t testing.TB, lines ...string) {
+	t.Helper()
+	for _, line := range lines {
+		if !d.Logged(line) {
+			t.Errorf("not logged: %q", line)
+		}
+	}
+}
+
 // CountLogged counts the daemon's log lines containing s.
 func (d *Daemon) CountLogged(s string) int { return strings.Count(d.Log.String(), s) }

@@ -559,9 +559,26 @@ func checkFinal(t *testing.T, w *daemontest.World, files map[string]planned, wan
 // children returns the pids of pid's child processes running comm.
 func children(pid int, comm string) []int {
 	var out []int
+	for _, p := range processes() {
+		if p.ppid == pid && p.comm == comm {
+			out = append(out, p.pid)
+		}
+	}
+	return out
+}
+
+// process is one line of the process table.
+type process struct {
+	pid, ppid int
+	comm      string
+}
+
+// processes reads the process table from /proc.
+func processes() []process {
+	var out []process
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
@@ -576,12 +593,11 @@ func children(pid int, comm string) []int {
 			continue
 		}
 		fields := strings.Fields(s[end+1:])
-		if len(fields) < 2 || s[open+1:end] != comm {
+		if len(fields) < 2 {
 			continue
 		}
-		if ppid, _ := strconv.Atoi(fields[1]); ppid == pid {
-			out = append(out, child)
-		}
+		ppid, _ := strconv.Atoi(fields[1])
+		out = append(out, process{pid, ppid, s[open+1 : end]})
 	}
 	return out
 }

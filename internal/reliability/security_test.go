@@ -416,26 +416,8 @@ func idOf(t *testing.T, w *daemontest.World, acq, name string) int64 {
 // descendants returns the pids of every process below pid.
 func descendants(pid int) []int {
 	parent := map[int]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		end := strings.LastIndexByte(s, ')')
-		if end < 0 {
-			continue
-		}
-		fields := strings.Fields(s[end+1:])
-		if len(fields) < 2 {
-			continue
-		}
-		parent[p], _ = strconv.Atoi(fields[1])
+	for _, p := range processes() {
+		parent[p.pid] = p.ppid
 	}
 	var out []int
 	for p := range parent {
