@@ -2,6 +2,7 @@ package io
 
 import (
 	"context"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -27,8 +28,14 @@ import (
 // tx is the transaction recording the new copy, so that a daemon dying in
 // between cannot leave a copy recorded whose auto-actions never happen:
 // nothing would run them later.
-func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, file *db.ArchiveFile) error {
+//
+// files may be many (a batch of imports or pulls recorded together): the
+// statements are per action, not per file.
+func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files ...*db.ArchiveFile) error {
 	log := logging.FromContext(ctx, logging.LoggerIOUtil)
+	if len(files) == 0 {
+		return nil
+	}
 
 	type edge struct {
 		ID     int64  `gorm:"column:id"`
@@ -44,26 +51,50 @@ func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, file *db.Ar
  WHERE `+where+` ORDER BY a.id`, args...).Scan(&edges).Error
 		return edges, err
 	}
+	// matching returns the ids, among files, that the query (with the
+	// file ids as its last argument) selects; in chunks, to stay within
+	// the engines' limits on statement arguments.
+	matching := func(query string, args ...any) (map[int64]bool, error) {
+		found := map[int64]bool{}
+		for chunk := range slices.Chunk(files, idChunk) {
+			ids := make([]int64, len(chunk))
+			for i, f := range chunk {
+				ids[i] = f.ID
+			}
+			var got []int64
+			if err := tx.Raw(query, append(args, ids)...).Scan(&got).Error; err != nil {
+				return nil, err
+			}
+			for _, id := range got {
+				found[id] = true
+			}
+		}
+		return found, nil
+	}
 
 	syncs, err := load("a.node_from_id = ? AND a.group_to_id != ? AND a.autosync = ?", node.ID, node.GroupID, true)
 	if err != nil {
 		return err
 	}
 	for _, e := range syncs {
-		var present int64
-		err := tx.Raw(`SELECT COUNT(*) FROM archivefilecopy c JOIN storagenode n ON n.id = c.node_id
- WHERE n.group_id = ? AND c.file_id = ? AND c.has_file = 'Y'`, e.Group, file.ID).Scan(&present).Error
+		present, err := matching(`SELECT DISTINCT c.file_id FROM archivefilecopy c JOIN storagenode n ON n.id = c.node_id
+ WHERE n.group_id = ? AND c.has_file = 'Y' AND c.file_id IN ?`, e.Group)
 		if err != nil {
 			return err
 		}
-		if present > 0 {
-			continue
-		}
-		log.Debugf("Autosyncing %s from node %s to group %s", FilePath(file), node.Name, e.Name)
 		now := db.Now()
-		req := db.ArchiveFileCopyRequest{FileID: file.ID, GroupToID: e.Group, NodeFromID: node.ID, Timestamp: &now}
-		if err := tx.Create(&req).Error; err != nil {
-			return err
+		var reqs []db.ArchiveFileCopyRequest
+		for _, f := range files {
+			if present[f.ID] {
+				continue
+			}
+			log.Debugf("Autosyncing %s from node %s to group %s", FilePath(f), node.Name, e.Name)
+			reqs = append(reqs, db.ArchiveFileCopyRequest{FileID: f.ID, GroupToID: e.Group, NodeFromID: node.ID, Timestamp: &now})
+		}
+		if len(reqs) > 0 {
+			if err := tx.CreateInBatches(reqs, idChunk).Error; err != nil {
+				return err
+			}
 		}
 	}
 
@@ -72,18 +103,33 @@ func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, file *db.Ar
 		return err
 	}
 	for _, e := range cleans {
-		res := tx.Model(&db.ArchiveFileCopy{}).
-			Where("file_id = ? AND node_id = ? AND has_file = ? AND wants_file = ?", file.ID, e.NodeID, db.HasYes, db.WantYes).
-			Updates(map[string]any{"wants_file": db.WantNo, "last_update": db.Now()})
-		if res.Error != nil {
-			return res.Error
+		held, err := matching(`SELECT file_id FROM archivefilecopy
+ WHERE node_id = ? AND has_file = 'Y' AND wants_file = 'Y' AND file_id IN ?`, e.NodeID)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected > 0 {
-			log.Debugf("Autocleaning %s from node %s", FilePath(file), e.Node)
+		ids := make([]int64, 0, len(held))
+		for _, f := range files {
+			if held[f.ID] {
+				ids = append(ids, f.ID)
+				log.Debugf("Autocleaning %s from node %s", FilePath(f), e.Node)
+			}
+		}
+		for chunk := range slices.Chunk(ids, idChunk) {
+			err := tx.Model(&db.ArchiveFileCopy{}).
+				Where("node_id = ? AND has_file = ? AND wants_file = ? AND file_id IN ?", e.NodeID, db.HasYes, db.WantYes, chunk).
+				Updates(map[string]any{"wants_file": db.WantNo, "last_update": db.Now()}).Error
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+// idChunk is how many ids a statement lists at most (IN lists, multi-row
+// INSERTs): far below SQLite's and MySQL's limits on arguments.
+const idChunk = 500
 
 // CompleteImport marks an import request completed, with result as the
 // outcome counted in the requests_completed metric. Only the call that
