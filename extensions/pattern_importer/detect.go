@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"reflect"
 	"regexp"
 	"sync"
 
@@ -74,8 +75,8 @@ func fullMatch(patterns, s string) (bool, error) {
 // over and over; transient database trouble is returned for the daemon to
 // retry.
 func detect(ctx context.Context, d *db.DB, p string, _ *db.StorageNode) (extension.Detection, error) {
-	var acqTypes []AcqType
-	if err := read(ctx, d, &acqTypes); err != nil {
+	acqTypes, err := read[AcqType](ctx, d)
+	if err != nil {
 		return extension.Detection{}, err
 	}
 	var acqType *AcqType
@@ -100,8 +101,8 @@ func detect(ctx context.Context, d *db.DB, p string, _ *db.StorageNode) (extensi
 	}
 	file := p[len(acq)+1:]
 
-	var fileTypes []FileType
-	if err := read(ctx, d, &fileTypes); err != nil {
+	fileTypes, err := read[FileType](ctx, d)
+	if err != nil {
 		return extension.Detection{}, err
 	}
 	var fileType *FileType
@@ -117,48 +118,56 @@ func detect(ctx context.Context, d *db.DB, p string, _ *db.StorageNode) (extensi
 	if fileType == nil {
 		return extension.Detection{}, nil
 	}
-	acqTypeID, fileTypeID := acqType.ID, fileType.ID
-	return extension.Detection{
-		Acq:  acq,
-		File: file,
-		Callback: func(ctx context.Context, d *db.DB, imp extension.Imported) error {
-			return recordTypes(ctx, d, imp, acqTypeID, fileTypeID)
-		},
-	}, nil
+	return extension.Detection{Acq: acq, File: file, Data: types{acqType.ID, fileType.ID}}, nil
 }
 
-// read loads all rows of a type table, in id order.
-func read(ctx context.Context, d *db.DB, rows any) error {
-	err := d.Retry(ctx, func(g *gorm.DB) error { return g.Order("id").Find(rows).Error })
+// types are the matched types of a detected file.
+type types struct{ acq, file int64 }
+
+// read loads all rows of a type table, in id order, once per import
+// batch (extension.Memo).
+func read[T any](ctx context.Context, d *db.DB) ([]T, error) {
+	rows, err := extension.Memo(ctx, reflect.TypeFor[T](), func() ([]T, error) {
+		var rows []T
+		err := d.Retry(ctx, func(g *gorm.DB) error { rows = nil; return g.Order("id").Find(&rows).Error })
+		return rows, err
+	})
 	if err == nil {
-		return nil
+		return rows, nil
 	}
 	if db.Retryable(err) || ctx.Err() != nil {
-		return fmt.Errorf("reading types: %w", err)
+		return nil, fmt.Errorf("reading types: %w", err)
 	}
-	return extension.Decline(fmt.Errorf("reading types: %s", d.Redact(err.Error())))
+	return nil, extension.Decline(fmt.Errorf("reading types: %s", d.Redact(err.Error())))
 }
 
 // recordTypes is the post-import callback: it notes the matched types of
-// the acquisition and file if, and only if, this import created them, as
-// upstream does.
-func recordTypes(ctx context.Context, d *db.DB, imp extension.Imported, acqTypeID, fileTypeID int64) error {
-	if imp.NewAcq == nil && imp.NewFile == nil {
-		return nil
-	}
-	err := d.Transaction(ctx, func(tx *gorm.DB) error {
+// the acquisitions and files if, and only if, these imports created them,
+// as upstream does.
+func recordTypes(_ context.Context, tx *gorm.DB, imps []extension.Imported) error {
+	var acqs []AcqData
+	var files []FileData
+	for _, imp := range imps {
+		t := imp.Detection.Data.(types)
 		if imp.NewAcq != nil {
-			if err := tx.Create(&AcqData{AcqID: imp.NewAcq.ID, TypeID: &acqTypeID}).Error; err != nil {
-				return err
-			}
+			acqs = append(acqs, AcqData{AcqID: imp.NewAcq.ID, TypeID: &t.acq})
 		}
 		if imp.NewFile != nil {
-			return tx.Create(&FileData{FileID: imp.NewFile.ID, TypeID: &fileTypeID}).Error
+			files = append(files, FileData{FileID: imp.NewFile.ID, TypeID: &t.file})
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("recording types: %w", err)
+	}
+	if len(acqs) > 0 {
+		if err := tx.CreateInBatches(acqs, batchRows).Error; err != nil {
+			return fmt.Errorf("recording types: %w", err)
+		}
+	}
+	if len(files) > 0 {
+		if err := tx.CreateInBatches(files, batchRows).Error; err != nil {
+			return fmt.Errorf("recording types: %w", err)
+		}
 	}
 	return nil
 }
+
+// batchRows is how many rows one INSERT of type records holds at most.
+const batchRows = 500

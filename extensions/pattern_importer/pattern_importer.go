@@ -28,7 +28,7 @@ const Name = "pattern_importer"
 func init() {
 	extension.Register(extension.Extension{
 		Name:         Name,
-		Capabilities: extension.Capabilities{ImportDetect: detect},
+		Capabilities: extension.Capabilities{ImportDetect: detect, Imported: recordTypes},
 		Commands:     commands,
 	})
 }

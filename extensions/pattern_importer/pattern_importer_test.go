@@ -289,7 +289,7 @@ func TestDetectDemo(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ok != (tc.acq != "") || got.Acq != tc.acq || got.File != tc.file || (ok && got.Callback == nil) {
+				if ok != (tc.acq != "") || got.Acq != tc.acq || got.File != tc.file || (ok && got.Data == nil) {
 					t.Errorf("Detect = %+v, %v; want acq %q file %q", got, ok, tc.acq, tc.file)
 				}
 				if l := logtest.Text(h); l != "" {
@@ -347,7 +347,8 @@ func TestTypeOrder(t *testing.T) {
 					t.Fatalf("detect = %+v; want acq %q file %q", got, tc.acq, tc.file)
 				}
 				newAcq, newFile := recordImport(t, d, tc.acq, tc.file)
-				if err := got.Callback(context.Background(), d, extension.Imported{NewAcq: newAcq, NewFile: newFile}); err != nil {
+				imp := extension.Imported{Detection: got, NewAcq: newAcq, NewFile: newFile}
+				if err := recordTypes(context.Background(), d.Gorm, []extension.Imported{imp}); err != nil {
 					t.Fatal(err)
 				}
 				// An acquisition seen in an earlier case keeps its first type.
@@ -423,9 +424,11 @@ func TestCallbackRecordsOnlyNewRows(t *testing.T) {
 				fileID = file.ID
 			}
 			cp := db.ArchiveFileCopy{FileID: fileID, NodeID: node.ID, HasFile: db.HasYes, WantsFile: db.WantYes, Ready: true, LastUpdate: db.Now()}
-			imp := extension.Imported{Copy: &cp, NewFile: file, NewAcq: acq, Node: &node}
-			if err := det.Callback(ctx, d, imp); err != nil {
-				t.Fatal(err)
+			imp := extension.Imported{Detection: det, Copy: &cp, NewFile: file, NewAcq: acq, Node: &node}
+			h := logtest.Capture(t)
+			s.Imported(ctx, d.Gorm, []extension.Imported{imp})
+			if l := logtest.Text(h); l != "" {
+				t.Errorf("logged %q", l)
 			}
 		}
 		importFile("2025/02/21/meta.txt", true, true)

@@ -67,6 +67,9 @@ type Capabilities struct {
 
 	// ImportDetect, when set, decides whether files are imported.
 	ImportDetect Detector
+	// Imported, when set, runs as the files ImportDetect accepted are
+	// recorded (see Callback).
+	Imported Callback
 
 	// IOModules maps a lower-case I/O class name (the io_class of a node or
 	// group, lower-cased) to what implements that class. The values are the
@@ -207,7 +210,7 @@ func (r *Registry) Load(ctx context.Context, names []string, conf map[string]any
 			s.database, s.databaseName = caps.Database, name
 		}
 		if caps.ImportDetect != nil {
-			s.detectors = append(s.detectors, namedDetector{name, caps.ImportDetect})
+			s.detectors = append(s.detectors, namedDetector{name, caps.ImportDetect, caps.Imported})
 		}
 		// Sorted so that which clash is reported does not depend on map order.
 		keys := make([]string, 0, len(caps.IOModules))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
@@ -206,16 +207,19 @@ func TestDetect(t *testing.T) {
 	ctx := context.Background()
 	node := &db.StorageNode{Name: "n"}
 	var calls []string
-	var callbackRan bool
+	var seen []any
 	withCallback := func(_ context.Context, _ *db.DB, p string, _ *db.StorageNode) (Detection, error) {
 		calls = append(calls, "cb")
 		if strings.HasPrefix(p, "b/") {
-			return Detection{Acq: "b", Callback: func(context.Context, *db.DB, Imported) error {
-				callbackRan = true
-				return nil
-			}}, nil
+			return Detection{Acq: "b", Data: p}, nil
 		}
 		return Detection{}, nil
+	}
+	imported := func(_ context.Context, _ *gorm.DB, imps []Imported) error {
+		for _, imp := range imps {
+			seen = append(seen, imp.Detection.Data)
+		}
+		return errors.New("no table")
 	}
 	broken := func(_ context.Context, _ *db.DB, p string, _ *db.StorageNode) (Detection, error) {
 		calls = append(calls, "broken")
@@ -241,7 +245,7 @@ func TestDetect(t *testing.T) {
 	}
 	r := registry(
 		Extension{Name: "first", Capabilities: Capabilities{ImportDetect: acceptUnder("a", &calls, "first")}},
-		Extension{Name: "second", Capabilities: Capabilities{ImportDetect: withCallback}},
+		Extension{Name: "second", Capabilities: Capabilities{ImportDetect: withCallback, Imported: imported}},
 		Extension{Name: "broken", Capabilities: Capabilities{ImportDetect: broken}},
 	)
 	s, err := r.Load(ctx, []string{"broken", "first", "second", "first"}, nil)
@@ -299,12 +303,21 @@ func TestDetect(t *testing.T) {
 	if _, _, err := s.Detect(ctx, nil, "x/y/invalid", node); !errors.As(err, &invalid) || invalid.Reason != "invalid start" {
 		t.Errorf("invalid acq error %#v", err)
 	}
-	d, _, _ := s.Detect(ctx, nil, "b/2.dat", node)
-	if d.Callback == nil {
-		t.Fatal("callback lost")
+
+	// Each extension's callback gets the imports its detector accepted;
+	// its failure is logged.
+	var imps []Imported
+	for _, p := range []string{"a/2.dat", "b/2.dat", "b/3.dat"} {
+		d, _, _ := s.Detect(ctx, nil, p, node)
+		imps = append(imps, Imported{Detection: d})
 	}
-	if err := d.Callback(ctx, nil, Imported{}); err != nil || !callbackRan {
-		t.Errorf("callback: %v, ran %v", err, callbackRan)
+	h := logtest.Capture(t)
+	s.Imported(ctx, nil, imps)
+	if !slices.Equal(seen, []any{"b/2.dat", "b/3.dat"}) {
+		t.Errorf("callback saw %q", seen)
+	}
+	if got := strings.Join(logtest.Lines(h), "\n"); got != "ERROR Import callback of extension second failed: no table" {
+		t.Errorf("log %q", got)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+
+	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
@@ -19,8 +22,9 @@ type Set struct {
 }
 
 type namedDetector struct {
-	ext    string
-	detect Detector
+	ext      string
+	detect   Detector
+	imported Callback
 }
 
 type ioModule struct {
@@ -47,17 +51,63 @@ type Detection struct {
 	// File is the file name within the acquisition. A detector may leave it
 	// empty; Set.Detect fills it in as the path relative to Acq.
 	File string
-	// Callback, when set, runs after the file has been imported.
-	Callback Callback
+	// Data is the detector's, handed back to its extension's Imported
+	// callback in Imported.Detection.
+	Data any
+
+	// detector is the index in the Set of the detector that accepted.
+	detector int
 }
 
-// Callback runs after an import has committed the file's copy row, outside
-// any transaction, to let the extension record what it knows about the
-// file. The import stands whatever the callback does.
-type Callback func(ctx context.Context, d *db.DB, imp Imported) error
+// Callback runs in the transaction that records a batch of imports (the
+// files' copy rows, and the acquisition and file rows when new), with the
+// imports its extension's detector accepted, to let the extension record
+// what it knows about the files alongside: a crash leaves both or neither.
+// The imports stand whatever the callback does: an error is logged, and
+// the statement that failed is undone on its own (as SQLite and MySQL do
+// for a failed statement), not the transaction.
+type Callback func(ctx context.Context, tx *gorm.DB, imps []Imported) error
+
+// memoKey is the context key of the reads an import batch shares.
+type memoKey struct{}
+
+type memo struct {
+	mu   sync.Mutex
+	vals map[any]any
+}
+
+// WithMemo returns a context within which Memo shares what it loads: the
+// daemon gives one to each batch of imports, so that a detector reading
+// its configuration from the data index reads it once per batch, not once
+// per file, and never longer than the batch lasts.
+func WithMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{vals: map[any]any{}})
+}
+
+// Memo returns what load returns, loading it at most once (when it
+// succeeds) within a context made by WithMemo; elsewhere it just calls
+// load.
+func Memo[T any](ctx context.Context, key any, load func() (T, error)) (T, error) {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	if m == nil {
+		return load()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.vals[key]; ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err == nil {
+		m.vals[key] = v
+	}
+	return v, err
+}
 
 // Imported describes a completed import to a Callback.
 type Imported struct {
+	// Detection is the detector's verdict on the file.
+	Detection Detection
 	// Copy is the archivefilecopy row just created or updated.
 	Copy *db.ArchiveFileCopy
 	// NewFile is the archivefile row if this import created it, else nil.
@@ -103,7 +153,7 @@ func (s *Set) Detect(ctx context.Context, d *db.DB, path string, node *db.Storag
 		log.Error("Attempt to import file with no import-detect extensions.")
 		return Detection{}, false, nil
 	}
-	for _, det := range s.detectors {
+	for i, det := range s.detectors {
 		found, err := det.detect(ctx, d, path, node)
 		var dec declined
 		if errors.As(err, &dec) {
@@ -130,9 +180,32 @@ func (s *Set) Detect(ctx context.Context, d *db.DB, path string, node *db.Storag
 			log.Errorf("Import detection by extension %s failed for %q: acquisition %q and file %q do not make up the path", det.ext, path, found.Acq, found.File)
 			continue
 		}
+		found.detector = i
 		return found, true, nil
 	}
 	return Detection{}, false, nil
+}
+
+// Imported runs, in the transaction tx recording imps, the Imported
+// callback of each extension whose detector accepted some of them.
+func (s *Set) Imported(ctx context.Context, tx *gorm.DB, imps []Imported) {
+	for i, det := range s.detectors {
+		if det.imported == nil {
+			continue
+		}
+		var mine []Imported
+		for _, imp := range imps {
+			if imp.Detection.detector == i {
+				mine = append(mine, imp)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		if err := det.imported(ctx, tx, mine); err != nil {
+			logging.FromContext(ctx, logging.LoggerExtensions).Errorf("Import callback of extension %s failed: %v", det.ext, err)
+		}
+	}
 }
 
 // Detectors returns the names of the extensions providing import

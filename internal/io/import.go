@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
@@ -55,341 +59,516 @@ func ImportFile(ctx context.Context, env *Env, node Node, path string, register 
 		log.Debug("ignoring ALPENHORN_NODE file during import")
 		return CompleteImport(ctx, env, req, row, "ignored")
 	}
-
-	nio := node.IO()
-	if nio == nil {
-		// The node is being set up again; its new watcher or the request's
-		// next pass will bring the file back.
-		return nil
-	}
 	var flags scheduler.Flags
 	if req == nil {
 		flags = scheduler.RequeueOnDBError
 	}
-	imp := &importer{env: env, node: node, nio: nio, path: path, register: register, req: req}
-	env.Queue.Submit(ctx, imp.nio.FIFO(), fmt.Sprintf("Import %s on %s", path, row.Name), imp.start, flags)
+	queueImports(ctx, env, node, []importItem{{path: path, register: register, req: req}},
+		fmt.Sprintf("Import %s on %s", path, row.Name), flags)
 	return nil
 }
 
-// importer is one import task.
-type importer struct {
-	env      *Env
-	node     Node
-	nio      NodeIO
-	path     string
+// importBatch is how many files one import task takes: a scan's files are
+// hashed by the task and recorded in one transaction per batch, with
+// statements per batch rather than per file. A few hundred keep the
+// transaction short (it holds SQLite's write lock) while its fixed cost
+// is shared widely.
+const importBatch = 250
+
+// importItem is one file for an import task.
+type importItem struct {
+	path     string // relative to the node root, cleaned
 	register bool
 	req      *db.ArchiveFileImportRequest
 }
 
-func (im *importer) done(ctx context.Context, result string) (scheduler.Next, error) {
-	return scheduler.Done(), CompleteImport(ctx, im.env, im.req, im.node.Row(), result)
+// queueImports queues one task importing items.
+func queueImports(ctx context.Context, env *Env, node Node, items []importItem, name string, flags scheduler.Flags) {
+	nio := node.IO()
+	if nio == nil {
+		// The node is being set up again; its new watcher or the request's
+		// next pass will bring the files back.
+		return
+	}
+	im := &importer{env: env, node: node, nio: nio, items: items}
+	env.Queue.Submit(ctx, nio.FIFO(), name, im.run, flags)
 }
 
-func (im *importer) start(ctx context.Context, t *scheduler.Task) (scheduler.Next, error) {
-	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
-	row := im.node.Row()
-	full := filepath.Join(*row.Root, im.path)
-	if fi, err := os.Lstat(full); err != nil || !fi.Mode().IsRegular() {
-		log.Infof("Not importing \"%s\": not a file.", im.path)
-		return im.done(ctx, "invalid")
-	}
-	log.Debugf("Considering \"%s\" for import to node %s.", im.path, row.Name)
-	if fsutil.IsDotFile(im.path) {
-		log.Infof("Not importing \"%s\": filename starts with a dot.", im.path)
-		return im.done(ctx, "bad_name")
-	}
-	return im.whenReady(ctx, t)
+// importer is one import task: a batch of files of one node.
+type importer struct {
+	env   *Env
+	node  Node
+	nio   NodeIO
+	items []importItem
 }
 
-func (im *importer) whenReady(ctx context.Context, t *scheduler.Task) (scheduler.Next, error) {
-	if !im.nio.ReadyPath(ctx, im.path) {
-		logging.FromContext(ctx, logging.LoggerDaemonAutoImport).Infof(
-			"Path \"%s\" not ready for I/O during import.  Waiting 600 seconds.", im.path)
-		return scheduler.After(readyWait, im.whenReady), nil
-	}
-	return im.run(ctx, t)
+// candidate is a file of the batch that passed the checks on disk and was
+// accepted by an import detector.
+type candidate struct {
+	importItem
+	det extension.Detection
+	// size and md5 are set for a file to register: read before the
+	// transaction, since hashing is what takes time.
+	size int64
+	md5  string
+	// What the transaction recorded.
+	acq     *db.ArchiveAcq
+	file    *db.ArchiveFile
+	copy    *db.ArchiveFileCopy
+	newAcq  bool
+	newFile bool
+	missing bool // a copy recorded missing reappeared
+	raced   bool // the copy was recorded by another worker meanwhile
 }
 
+func (im *importer) complete(ctx context.Context, it importItem, result string) error {
+	return CompleteImport(ctx, im.env, it.req, im.node.Row(), result)
+}
+
+// run imports the batch: checks on disk and detection file by file, one
+// look-up of what the data index already has, hashing of the files to
+// register, then one transaction recording the acquisitions, files and
+// copies, the auto-actions and the extensions' records. Files not ready
+// or still being written are tried again later by the same task.
 func (im *importer) run(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
-	env, d := im.env, im.env.DB
+	env := im.env
 	row := im.node.Row()
-	path := im.path
+	ctx = extension.WithMemo(ctx)
 
-	if im.nio.Locked(ctx, path) {
-		// The request stays pending: the file is imported once unlocked.
-		log.Infof("Skipping \"%s\": locked.", path)
-		return scheduler.Done(), nil
-	}
-
-	var det extension.Detection
-	found := false
-	if env.Ext == nil {
-		log.Error("Attempt to import file with no import-detect extensions.")
-	} else {
-		var err error
-		det, found, err = env.Ext.Detect(ctx, d, path, row)
-		var bad *extension.InvalidAcqError
-		if errors.As(err, &bad) {
-			log.Warnf("Rejecting invalid acq path \"%s\": %s", bad.Acq, bad.Reason)
-			return im.done(ctx, "bad_acq")
+	var cands []*candidate
+	var later []importItem
+	wait := readyWait
+	for _, it := range im.items {
+		full := filepath.Join(*row.Root, it.path)
+		if fi, err := os.Lstat(full); err != nil || !fi.Mode().IsRegular() {
+			log.Infof("Not importing \"%s\": not a file.", it.path)
+			if err := im.complete(ctx, it, "invalid"); err != nil {
+				return scheduler.Done(), err
+			}
+			continue
 		}
+		log.Debugf("Considering \"%s\" for import to node %s.", it.path, row.Name)
+		if fsutil.IsDotFile(it.path) {
+			log.Infof("Not importing \"%s\": filename starts with a dot.", it.path)
+			if err := im.complete(ctx, it, "bad_name"); err != nil {
+				return scheduler.Done(), err
+			}
+			continue
+		}
+		if !im.nio.ReadyPath(ctx, it.path) {
+			log.Infof("Path \"%s\" not ready for I/O during import.  Waiting 600 seconds.", it.path)
+			later = append(later, it)
+			continue
+		}
+		if im.nio.Locked(ctx, it.path) {
+			// The request stays pending: the file is imported once unlocked.
+			log.Infof("Skipping \"%s\": locked.", it.path)
+			continue
+		}
+		c, result, err := im.detect(ctx, it)
 		if err != nil {
-			return scheduler.Done(), dbErr(err)
+			return scheduler.Done(), err
+		}
+		if c == nil {
+			if err := im.complete(ctx, it, result); err != nil {
+				return scheduler.Done(), err
+			}
+			continue
+		}
+		cands = append(cands, c)
+	}
+
+	if len(cands) > 0 {
+		retry, err := im.record(ctx, cands)
+		if err != nil {
+			return scheduler.Done(), err
+		}
+		if len(retry) > 0 {
+			later = append(later, retry...)
+			wait = settleWait
 		}
 	}
-	if !found {
-		log.Infof("Not importing non-acquisition path: %s", path)
-		return im.done(ctx, "no_detection")
-	}
-
-	// Already tracked here: a duplicate event or request.
-	var tracked int64
-	err := d.Retry(ctx, func(g *gorm.DB) error {
-		return g.Raw(`SELECT COUNT(*) FROM archivefilecopy c JOIN archivefile f ON f.id = c.file_id
- JOIN archiveacq a ON a.id = f.acq_id WHERE c.node_id = ? AND a.name = ? AND f.name = ? AND c.has_file != 'N'`,
-			row.ID, det.Acq, det.File).Scan(&tracked).Error
-	})
-	if err != nil {
-		return scheduler.Done(), dbErr(err)
-	}
-	if tracked > 0 {
-		log.Debugf("Not importing %s: already known", path)
-		return im.done(ctx, "duplicate")
-	}
-
-	acq, newAcq, err := im.acq(ctx, det.Acq)
-	switch {
-	case err != nil:
-		return scheduler.Done(), err
-	case acq == nil:
-		return im.done(ctx, "unregistered")
-	}
-	file, newFile, retry, err := im.file(ctx, acq, det.File)
-	switch {
-	case err != nil:
-		return scheduler.Done(), err
-	case retry > 0:
-		return scheduler.After(retry, im.whenReady), nil
-	case file == nil && !im.register:
-		return im.done(ctx, "unregistered")
-	case file == nil:
-		// It could not be read: any request stays pending, to be tried
-		// again.
-		return scheduler.Done(), nil
-	}
-
-	copy, ok, err := im.copy(ctx, file)
-	if err != nil {
-		return scheduler.Done(), err
-	}
-	if !ok {
-		return im.done(ctx, "duplicate")
-	}
-	if err := CompleteImport(ctx, env, im.req, row, "success"); err != nil {
-		return scheduler.Done(), err
-	}
-	if det.Callback != nil {
-		cerr := det.Callback(ctx, d, extension.Imported{Copy: copy, NewFile: newFile, NewAcq: newAcq, Node: row})
-		if cerr != nil {
-			log.Errorf("Import callback for %s failed: %v", path, cerr)
-		}
+	if len(later) > 0 {
+		next := &importer{env: env, node: im.node, nio: im.nio, items: later}
+		return scheduler.After(wait, next.run), nil
 	}
 	return scheduler.Done(), nil
 }
 
-// acq finds, or with register creates, the acquisition. It returns nil,
-// nil, nil when the acquisition is unknown and may not be created.
-func (im *importer) acq(ctx context.Context, name string) (acq, created *db.ArchiveAcq, err error) {
+// detect asks the import detectors about it. A nil candidate comes with
+// the result completing its request.
+func (im *importer) detect(ctx context.Context, it importItem) (*candidate, string, error) {
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
-	d := im.env.DB
-	find := func() (*db.ArchiveAcq, error) {
-		var rows []db.ArchiveAcq
-		err := d.Retry(ctx, func(g *gorm.DB) error {
-			rows = nil
-			return g.Where("name = ?", name).Limit(1).Find(&rows).Error
-		})
-		if err != nil || len(rows) == 0 {
-			return nil, dbErr(err)
-		}
-		return &rows[0], nil
+	if im.env.Ext == nil {
+		log.Error("Attempt to import file with no import-detect extensions.")
+		log.Infof("Not importing non-acquisition path: %s", it.path)
+		return nil, "no_detection", nil
 	}
-	if acq, err = find(); err != nil || acq != nil {
-		if acq != nil {
-			log.Debugf("Acquisition \"%s\" already in DB.", name)
-		}
-		return acq, nil, err
-	}
-	if !im.register {
-		log.Infof("Not importing unregistered acquistion: \"%s\".", name)
-		return nil, nil, nil
-	}
-	acq = &db.ArchiveAcq{Name: name}
-	err = d.Retry(ctx, func(g *gorm.DB) error { return g.Create(acq).Error })
-	if isDuplicate(err) {
-		// Created meanwhile by another worker or host.
-		log.Debugf("Acquisition \"%s\" already in DB.", name)
-		acq, err = find()
-		if err == nil && acq == nil {
-			err = dbErr(fmt.Errorf("acquisition %s vanished after a duplicate insert", name))
-		}
-		return acq, nil, err
+	det, found, err := im.env.Ext.Detect(ctx, im.env.DB, it.path, im.node.Row())
+	var bad *extension.InvalidAcqError
+	if errors.As(err, &bad) {
+		log.Warnf("Rejecting invalid acq path \"%s\": %s", bad.Acq, bad.Reason)
+		return nil, "bad_acq", nil
 	}
 	if err != nil {
-		return nil, nil, dbErr(err)
+		return nil, "", dbErr(err)
 	}
-	log.Infof("Acquisition \"%s\" added to DB.", name)
-	return acq, acq, nil
+	if !found {
+		log.Infof("Not importing non-acquisition path: %s", it.path)
+		return nil, "no_detection", nil
+	}
+	return &candidate{importItem: it, det: det}, "", nil
 }
 
-// file finds, or with register creates, the file row. A new row gets the
-// file's size and MD5; a file that cannot be hashed is not registered, and
-// one that changes while being hashed is still being written, so the
-// import is retried after retry.
-func (im *importer) file(ctx context.Context, acq *db.ArchiveAcq, name string) (file, created *db.ArchiveFile, retry time.Duration, err error) {
+// indexState is what the data index holds about a batch's files.
+type indexState struct {
+	acqs   map[string]*db.ArchiveAcq     // by name key
+	files  map[fileKey]*db.ArchiveFile   // by acquisition id and name
+	copies map[int64]*db.ArchiveFileCopy // this node's, by file id
+}
+
+type fileKey struct {
+	acq  int64
+	name string
+}
+
+// nameKey is how names are compared: MySQL's collation ignores case, so
+// that a look-up there finds a row whose name differs in case only.
+func (im *importer) nameKey(name string) string {
+	if im.env.DB.Engine == db.MySQL {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// lookup reads, with g (the database or a transaction), the acquisitions,
+// files and this node's copies of the candidates.
+func (im *importer) lookup(g *gorm.DB, cands []*candidate) (*indexState, error) {
+	st := &indexState{acqs: map[string]*db.ArchiveAcq{}, files: map[fileKey]*db.ArchiveFile{}, copies: map[int64]*db.ArchiveFileCopy{}}
+	acqNames := map[string]bool{}
+	fileNames := map[string]bool{}
+	for _, c := range cands {
+		acqNames[c.det.Acq] = true
+		fileNames[c.det.File] = true
+	}
+	var acqs []db.ArchiveAcq
+	if err := g.Where("name IN ?", slices.Collect(maps.Keys(acqNames))).Find(&acqs).Error; err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(acqs))
+	for i := range acqs {
+		st.acqs[im.nameKey(acqs[i].Name)] = &acqs[i]
+		ids = append(ids, acqs[i].ID)
+	}
+	if len(ids) == 0 {
+		return st, nil
+	}
+	var files []db.ArchiveFile
+	if err := g.Where("acq_id IN ? AND name IN ?", ids, slices.Collect(maps.Keys(fileNames))).Find(&files).Error; err != nil {
+		return nil, err
+	}
+	fileIDs := make([]int64, 0, len(files))
+	for i := range files {
+		st.files[fileKey{files[i].AcqID, im.nameKey(files[i].Name)}] = &files[i]
+		fileIDs = append(fileIDs, files[i].ID)
+	}
+	for chunk := range slices.Chunk(fileIDs, idChunk) {
+		var copies []db.ArchiveFileCopy
+		if err := g.Where("node_id = ? AND file_id IN ?", im.node.Row().ID, chunk).Find(&copies).Error; err != nil {
+			return nil, err
+		}
+		for i := range copies {
+			st.copies[copies[i].FileID] = &copies[i]
+		}
+	}
+	return st, nil
+}
+
+func (st *indexState) acq(im *importer, c *candidate) *db.ArchiveAcq {
+	return st.acqs[im.nameKey(c.det.Acq)]
+}
+
+func (st *indexState) file(im *importer, c *candidate) *db.ArchiveFile {
+	if a := st.acq(im, c); a != nil {
+		return st.files[fileKey{a.ID, im.nameKey(c.det.File)}]
+	}
+	return nil
+}
+
+// tracked reports whether the node already has a copy of c's file that is
+// not recorded absent.
+func (st *indexState) tracked(im *importer, c *candidate) bool {
+	if f := st.file(im, c); f != nil {
+		cp := st.copies[f.ID]
+		return cp != nil && cp.HasFile != db.HasNo
+	}
+	return false
+}
+
+// record registers the candidates. It returns the items to try again
+// later: files that changed while being hashed.
+func (im *importer) record(ctx context.Context, cands []*candidate) ([]importItem, error) {
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
 	d := im.env.DB
-	path := im.path
-	find := func() (*db.ArchiveFile, error) {
-		var rows []db.ArchiveFile
-		err := d.Retry(ctx, func(g *gorm.DB) error {
-			rows = nil
-			return g.Where("acq_id = ? AND name = ?", acq.ID, name).Limit(1).Find(&rows).Error
-		})
-		if err != nil || len(rows) == 0 {
-			return nil, dbErr(err)
-		}
-		rows[0].Acq = acq
-		return &rows[0], nil
-	}
-	if file, err = find(); err != nil || file != nil {
-		if file != nil {
-			log.Debugf("File \"%s\" already in DB.", path)
-		}
-		return file, nil, 0, err
-	}
-	if !im.register {
-		log.Infof("Not importing unregistered file: \"%s\".", path)
-		return nil, nil, 0, nil
+	var st *indexState
+	err := d.Retry(ctx, func(g *gorm.DB) (err error) {
+		st, err = im.lookup(g, cands)
+		return err
+	})
+	if err != nil {
+		return nil, dbErr(err)
 	}
 
-	log.Debugf("Computing md5sum of \"%s\".", path)
-	before, err := im.nio.FileSize(path, false)
-	if err != nil {
-		log.Warnf("Not importing \"%s\": %v", path, err)
-		return nil, nil, 0, nil
+	// What the data index has decides each file's fate; only files to
+	// register are hashed.
+	var keep []*candidate
+	var retry []importItem
+	for _, c := range cands {
+		switch {
+		case st.tracked(im, c):
+			log.Debugf("Not importing %s: already known", c.path)
+			if err := im.complete(ctx, c.importItem, "duplicate"); err != nil {
+				return nil, err
+			}
+			continue
+		case st.acq(im, c) != nil:
+			log.Debugf("Acquisition \"%s\" already in DB.", c.det.Acq)
+		case !c.register:
+			log.Infof("Not importing unregistered acquistion: \"%s\".", c.det.Acq)
+			if err := im.complete(ctx, c.importItem, "unregistered"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		switch {
+		case st.file(im, c) != nil:
+			log.Debugf("File \"%s\" already in DB.", c.path)
+		case !c.register:
+			log.Infof("Not importing unregistered file: \"%s\".", c.path)
+			if err := im.complete(ctx, c.importItem, "unregistered"); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			ok, changed := im.hash(ctx, c)
+			if changed {
+				retry = append(retry, c.importItem)
+			}
+			if !ok {
+				// Unreadable, or still being written: any request stays
+				// pending.
+				continue
+			}
+		}
+		keep = append(keep, c)
 	}
-	full := filepath.Join(*im.node.Row().Root, path)
+	if len(keep) == 0 {
+		return retry, nil
+	}
+
+	err = d.Transaction(ctx, func(tx *gorm.DB) error { return im.write(ctx, tx, keep) })
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	for _, c := range keep {
+		switch {
+		case c.raced:
+			log.Debug("ArchiveFileCopy created by another worker!")
+			if err := im.complete(ctx, c.importItem, "duplicate"); err != nil {
+				return nil, err
+			}
+			continue
+		case c.copy == nil:
+			// Its file row vanished since the look-up: any request stays
+			// pending, to be tried again.
+			continue
+		}
+		if c.newAcq {
+			log.Infof("Acquisition \"%s\" added to DB.", c.det.Acq)
+		}
+		if c.newFile {
+			log.Infof("File \"%s\" added to DB.", c.path)
+		}
+		if c.missing {
+			log.Warnf("Imported missing file \"%s\" on node %s.  Marking suspect.", c.path, im.node.Row().Name)
+		} else {
+			log.Infof("Imported file copy \"%s\" on node \"%s\".", c.path, im.node.Row().Name)
+		}
+		if err := im.complete(ctx, c.importItem, "success"); err != nil {
+			return nil, err
+		}
+	}
+	return retry, nil
+}
+
+// hash reads the size and MD5 of c's file. changed is true when the file
+// changed while being hashed: something is still writing it.
+func (im *importer) hash(ctx context.Context, c *candidate) (ok, changed bool) {
+	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
+	log.Debugf("Computing md5sum of \"%s\".", c.path)
+	before, err := im.nio.FileSize(c.path, false)
+	if err != nil {
+		log.Warnf("Not importing \"%s\": %v", c.path, err)
+		return false, false
+	}
+	full := filepath.Join(*im.node.Row().Root, c.path)
 	st0, _ := os.Stat(full)
-	sum, ok := im.nio.MD5(ctx, path)
+	sum, ok := im.nio.MD5(ctx, c.path)
 	if !ok {
-		return nil, nil, 0, nil
+		return false, false
 	}
 	st1, err := os.Stat(full)
 	if err != nil || st0 == nil || st1.Size() != before || !st1.ModTime().Equal(st0.ModTime()) {
-		log.Infof("File \"%s\" changed during import.  Waiting %d seconds.", path, int(settleWait.Seconds()))
-		return nil, nil, settleWait, nil
+		log.Infof("File \"%s\" changed during import.  Waiting %d seconds.", c.path, int(settleWait.Seconds()))
+		return false, true
 	}
-
-	file = &db.ArchiveFile{AcqID: acq.ID, Name: name, SizeB: &before, MD5Sum: &sum, Registered: db.Now(), Acq: acq}
-	err = d.Retry(ctx, func(g *gorm.DB) error { return g.Create(file).Error })
-	if isDuplicate(err) {
-		log.Debugf("File \"%s\" already in DB.", path)
-		file, err = find()
-		if err == nil && file == nil {
-			err = dbErr(fmt.Errorf("file %s vanished after a duplicate insert", path))
-		}
-		return file, nil, 0, err
-	}
-	if err != nil {
-		return nil, nil, 0, dbErr(err)
-	}
-	log.Infof("File \"%s\" added to DB.", path)
-	return file, file, 0, nil
+	c.size, c.md5 = before, sum
+	return true, false
 }
 
-// copy records the file's copy on the node, and runs the auto-actions
-// that follow, in one transaction. ok is false when another worker
-// created the copy row first: that worker finishes the import.
-func (im *importer) copy(ctx context.Context, file *db.ArchiveFile) (*db.ArchiveFileCopy, bool, error) {
-	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
-	d := im.env.DB
+// write records the candidates in the transaction tx, reading again what
+// the data index has: another worker or host may have registered some of
+// the files since the look-up. A file found registered meanwhile is used
+// as it is (as a file registered before the import would be); a copy
+// recorded meanwhile leaves c.copy nil. The copy rows, the auto-actions
+// they trigger and the extensions' records are written together (see
+// postAdd).
+//
+// New rows are inserted many to a statement and then read back by name:
+// the ids an engine reports for a multi-row insert are not reliably
+// consecutive (MySQL's interleaved auto-increment, Galera's increments).
+func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) error {
 	row := im.node.Row()
-	path := im.path
-
-	var existing []db.ArchiveFileCopy
-	err := d.Retry(ctx, func(g *gorm.DB) error {
-		existing = nil
-		return g.Where("file_id = ? AND node_id = ?", file.ID, row.ID).Limit(1).Find(&existing).Error
-	})
+	st, err := im.lookup(tx, cands)
 	if err != nil {
-		return nil, false, dbErr(err)
+		return err
 	}
-	// The copy and the auto-actions it triggers are recorded together
-	// (see PostAdd).
+
+	newAcqs := map[string]bool{}
+	var acqRows []db.ArchiveAcq
+	for _, c := range cands {
+		if k := im.nameKey(c.det.Acq); st.acq(im, c) == nil && !newAcqs[k] {
+			newAcqs[k] = true
+			acqRows = append(acqRows, db.ArchiveAcq{Name: c.det.Acq})
+		}
+	}
+	if st, err = insertRows(im, tx, cands, st, acqRows); err != nil {
+		return err
+	}
+
 	now := db.Now()
-	var c db.ArchiveFileCopy
-	missing := false
-	if len(existing) > 0 {
-		c = existing[0]
-		missing = c.WantsFile == db.WantYes
-		if missing {
-			// A copy recorded missing has reappeared: verify it.
-			c.HasFile = db.HasMaybe
-		} else {
-			c.HasFile, c.WantsFile = db.HasYes, db.WantYes
+	newFiles := map[fileKey]bool{}
+	var fileRows []db.ArchiveFile
+	for _, c := range cands {
+		a := st.acq(im, c)
+		if a == nil || st.file(im, c) != nil || c.md5 == "" {
+			// Without a hash: registered when looked up, gone since; left
+			// for a later attempt.
+			continue
 		}
-		c.Ready, c.LastUpdate = true, now
-	} else {
-		c = db.ArchiveFileCopy{FileID: file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes, Ready: true, LastUpdate: now}
-		if size, err := im.nio.FileSize(path, true); err == nil {
-			c.SizeB = &size
-		}
+		size, sum := c.size, c.md5
+		newFiles[fileKey{a.ID, im.nameKey(c.det.File)}] = true
+		fileRows = append(fileRows, db.ArchiveFile{AcqID: a.ID, Name: c.det.File, SizeB: &size, MD5Sum: &sum, Registered: now})
 	}
-	err = d.Transaction(ctx, func(tx *gorm.DB) error {
-		if len(existing) > 0 {
-			// Only a copy still recorded absent: one present now was
-			// imported by another worker since the tracking check.
-			res := tx.Model(&db.ArchiveFileCopy{}).Where("id = ? AND has_file = ?", c.ID, db.HasNo).Updates(map[string]any{
-				"has_file": c.HasFile, "wants_file": c.WantsFile, "ready": true, "last_update": now})
-			if res.Error != nil {
-				return res.Error
+	if st, err = insertRows(im, tx, cands, st, fileRows); err != nil {
+		return err
+	}
+
+	var copyRows []db.ArchiveFileCopy
+	for _, c := range cands {
+		c.acq, c.file, c.copy = st.acq(im, c), st.file(im, c), nil
+		c.newAcq, c.newFile, c.missing, c.raced = false, false, false, false
+		if c.file == nil {
+			continue
+		}
+		c.file.Acq = c.acq
+		c.newFile = newFiles[fileKey{c.acq.ID, im.nameKey(c.file.Name)}]
+		existing := st.copies[c.file.ID]
+		switch {
+		case existing == nil:
+			cp := db.ArchiveFileCopy{FileID: c.file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes, Ready: true, LastUpdate: now}
+			if size, err := im.nio.FileSize(c.path, true); err == nil {
+				cp.SizeB = &size
 			}
-			if res.RowsAffected == 0 {
-				return errCopyRaced
+			copyRows = append(copyRows, cp)
+		case existing.HasFile != db.HasNo:
+			// Recorded by another worker since the look-up.
+			c.file, c.raced = nil, true
+		default:
+			cp := *existing
+			c.missing = cp.WantsFile == db.WantYes
+			if c.missing {
+				// A copy recorded missing has reappeared: verify it.
+				cp.HasFile = db.HasMaybe
+			} else {
+				cp.HasFile, cp.WantsFile = db.HasYes, db.WantYes
 			}
-		} else {
-			fresh := c
-			err := tx.Create(&fresh).Error
-			if isDuplicate(err) {
-				return errCopyRaced
-			}
+			cp.Ready, cp.LastUpdate = true, now
+			err := tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", cp.ID).Updates(map[string]any{
+				"has_file": cp.HasFile, "wants_file": cp.WantsFile, "ready": true, "last_update": now}).Error
 			if err != nil {
 				return err
 			}
-			c.ID = fresh.ID
+			c.copy = &cp
 		}
-		return postAdd(ctx, tx, row, file)
-	})
-	if errors.Is(err, errCopyRaced) {
-		log.Debug("ArchiveFileCopy created by another worker!")
-		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, dbErr(err)
+	if st, err = insertRows(im, tx, cands, st, copyRows); err != nil {
+		return err
 	}
-	if missing {
-		log.Warnf("Imported missing file \"%s\" on node %s.  Marking suspect.", path, row.Name)
-	} else {
-		log.Infof("Imported file copy \"%s\" on node \"%s\".", path, row.Name)
+
+	var added []*db.ArchiveFile
+	for _, c := range cands {
+		if c.file == nil {
+			continue
+		}
+		if c.copy == nil {
+			c.copy = st.copies[c.file.ID]
+		}
+		c.copy.File = c.file
+		// The first file recorded of a new acquisition reports it.
+		if newAcqs[im.nameKey(c.acq.Name)] {
+			delete(newAcqs, im.nameKey(c.acq.Name))
+			c.newAcq = true
+		}
+		added = append(added, c.file)
 	}
-	c.File = file
-	return &c, true, nil
+	if err := postAdd(ctx, tx, row, added...); err != nil {
+		return err
+	}
+
+	if im.env.Ext != nil {
+		var imps []extension.Imported
+		for _, c := range cands {
+			if c.copy == nil {
+				continue
+			}
+			imp := extension.Imported{Detection: c.det, Copy: c.copy, Node: row}
+			if c.newFile {
+				imp.NewFile = c.file
+			}
+			if c.newAcq {
+				imp.NewAcq = c.acq
+			}
+			imps = append(imps, imp)
+		}
+		im.env.Ext.Imported(ctx, tx, imps)
+	}
+	return nil
 }
 
-// errCopyRaced ends the transaction recording an imported copy that
-// another worker recorded first.
-var errCopyRaced = errors.New("copy recorded by another worker")
+// insertRows adds rows, many to a statement, and returns what the data
+// index then has for the candidates (st itself when there was nothing to
+// add).
+func insertRows[T any](im *importer, tx *gorm.DB, cands []*candidate, st *indexState, rows []T) (*indexState, error) {
+	if len(rows) == 0 {
+		return st, nil
+	}
+	if err := tx.Omit(clause.Associations).CreateInBatches(rows, idChunk).Error; err != nil {
+		return nil, err
+	}
+	return im.lookup(tx, cands)
+}
 
 // QueueScan queues a scan of path (relative to the node root) that imports
 // every file not yet known on the node. name is the task's name:
@@ -482,19 +661,33 @@ func (s *scanner) scan(ctx context.Context, path string) error {
 	return s.queue(ctx, found)
 }
 
-// queue queues the imports of the first scanChunk of paths, and a task to
-// queue the rest after them. The scan's request is complete once every
-// import is queued.
+// queue queues the imports of the first scanChunk of paths, in batches,
+// and a task to queue the rest after them. The scan's request is complete
+// once every import is queued.
 func (s *scanner) queue(ctx context.Context, paths []string) error {
+	row := s.node.Row()
 	chunk := paths[:min(scanChunk, len(paths))]
-	for _, rel := range chunk {
-		if err := ImportFile(ctx, s.env, s.node, rel, s.register, nil); err != nil {
-			return err
+	for batch := range slices.Chunk(chunk, importBatch) {
+		items := make([]importItem, 0, len(batch))
+		for _, rel := range batch {
+			if rel == nodeFile {
+				logging.FromContext(ctx, logging.LoggerDaemonAutoImport).Debug("ignoring ALPENHORN_NODE file during import")
+				continue
+			}
+			items = append(items, importItem{path: rel, register: s.register})
 		}
+		if len(items) == 0 {
+			continue
+		}
+		name := fmt.Sprintf("Import %s on %s", items[0].path, row.Name)
+		if len(items) > 1 {
+			name = fmt.Sprintf("Import %s and %d more on %s", items[0].path, len(items)-1, row.Name)
+		}
+		queueImports(ctx, s.env, s.node, items, name, scheduler.RequeueOnDBError)
 	}
 	rest := paths[len(chunk):]
 	if len(rest) == 0 {
-		return CompleteImport(ctx, s.env, s.req, s.node.Row(), "success")
+		return CompleteImport(ctx, s.env, s.req, row, "success")
 	}
 	s.env.Queue.Submit(ctx, s.nio.FIFO(), s.name+" (continued)", func(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
 		return scheduler.Done(), s.queue(ctx, rest)
