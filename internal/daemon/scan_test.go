@@ -2,6 +2,8 @@ package daemon_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -110,6 +112,44 @@ func TestScanBatch(t *testing.T) {
 		// suspect one included (its pull waits for its check).
 		if got := w.Count(&db.ArchiveFileCopyRequest{}, "group_to_id = ? AND node_from_id = ?", g2.ID, n.ID); got != 5 {
 			t.Errorf("%d autosync requests, want 5", got)
+		}
+	})
+}
+
+// TestWatchedDirectoryMovedIn: an acquisition directory moved into a
+// watched node is imported through the watcher in a few batches, not one
+// task per file, each file once.
+func TestWatchedDirectoryMovedIn(t *testing.T) {
+	const files = 600
+	bin := daemontest.Build(t, "./cmd/alpenhornd", false)
+	testdb.Engines(t, func(t *testing.T, url string) {
+		w := daemontest.NewWorld(t, bin, url)
+		n := w.Node("storage1", w.Group("storage1"), daemontest.NodeSpec{Host: "alpha", AutoImport: true})
+		w.InitNode(n)
+		d := w.StartDaemon("alpha", daemontest.Settings{Level: "info"})
+		w.WaitFor("watcher", func() bool { return d.Logged("Watching node") }, d)
+
+		// Written outside the node, on the same filesystem, then moved in.
+		outside := t.TempDir()
+		staging := &db.StorageNode{Root: &outside}
+		for i := range files {
+			daemontest.WriteFile(t, staging, fmt.Sprintf("2025/02/21/%02d/00%02d.dat", i/60, i%60), fmt.Sprintf("%d\n", i))
+		}
+		if err := os.Rename(filepath.Join(outside, "2025"), filepath.Join(*n.Root, "2025")); err != nil {
+			t.Fatal(err)
+		}
+
+		w.WaitForWithin("directory imported", 2*time.Minute, func() bool {
+			return w.Count(&db.ArchiveFileCopy{}, "node_id = ? AND has_file = 'Y'", n.ID) == files
+		}, d)
+		if got := w.Count(&db.ArchiveFile{}, "1 = 1"); got != files {
+			t.Errorf("%d files registered, want %d", got, files)
+		}
+		if got := d.CountLogged("Imported file copy"); got != files {
+			t.Errorf("%d imports logged, want %d", got, files)
+		}
+		if tasks := d.CountLogged("Beginning task Import "); tasks > files/10 {
+			t.Errorf("%d import tasks for %d files", tasks, files)
 		}
 	})
 }

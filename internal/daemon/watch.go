@@ -119,11 +119,11 @@ func (w *watchers) stopAll() {
 	}
 }
 
-func (w *watchers) importFile(ctx context.Context, n *node, path string) {
-	if err := aio.ImportFile(ctx, w.d.env, n, path, true, nil); err != nil {
-		logging.FromContext(ctx, logging.LoggerDaemonAutoImport).Errorf("Import of %s not queued: %v", path, err)
-	}
-}
+// coalesce is how long a watcher collects the files it sees before
+// queueing their imports: files arriving together (a directory moved in,
+// an acquisition being written) are imported in batches, not one task
+// each.
+const coalesce = 100 * time.Millisecond
 
 // native follows inotify events. inotify is not recursive: every directory
 // of the tree is watched, including those that appear later, whose files
@@ -131,6 +131,15 @@ func (w *watchers) importFile(ctx context.Context, n *node, path string) {
 func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnotify.Watcher) {
 	defer fsw.Close()
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
+	var pending []string
+	flush := time.NewTimer(coalesce)
+	flush.Stop()
+	importFile := func(p string) {
+		if len(pending) == 0 {
+			flush.Reset(coalesce)
+		}
+		pending = append(pending, p)
+	}
 	addTree := func(dir string, importFiles bool) {
 		walkTree(ctx, dir, func(p string, d fs.DirEntry) {
 			switch {
@@ -139,7 +148,7 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 					log.Warnf("Unable to watch %s: %v", p, err)
 				}
 			case importFiles && d.Type().IsRegular() && !fsutil.IsDotFile(p):
-				w.importFile(ctx, n, p)
+				importFile(p)
 			}
 		})
 	}
@@ -149,6 +158,9 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 		select {
 		case <-ctx.Done():
 			return
+		case <-flush.C:
+			aio.ImportFiles(ctx, w.d.env, n, pending, true)
+			pending = nil
 		case err, ok := <-fsw.Errors:
 			if !ok {
 				return
@@ -173,12 +185,12 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 				if fi.IsDir() {
 					addTree(ev.Name, true)
 				} else if !fsutil.IsDotFile(ev.Name) {
-					w.importFile(ctx, n, ev.Name)
+					importFile(ev.Name)
 				}
 			case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
 				// A lock file going away releases the file it held.
 				if target, ok := fsutil.LockTarget(ev.Name); ok {
-					w.importFile(ctx, n, target)
+					importFile(target)
 				}
 			}
 		}
@@ -212,18 +224,20 @@ func (w *watchers) poll(ctx context.Context, n *node, root string) {
 		case <-tick.C:
 		}
 		newFiles, newLocks := snapshot()
+		var found []string
 		for p := range newFiles {
 			if !files[p] {
-				w.importFile(ctx, n, p)
+				found = append(found, p)
 			}
 		}
 		for p := range locks {
 			if !newLocks[p] {
 				if target, ok := fsutil.LockTarget(p); ok {
-					w.importFile(ctx, n, target)
+					found = append(found, target)
 				}
 			}
 		}
+		aio.ImportFiles(ctx, w.d.env, n, found, true)
 		files, locks = newFiles, newLocks
 	}
 }

@@ -32,10 +32,39 @@ const settleWait = 10 * time.Second
 // ImportFile queues the import of path on node. path may be absolute
 // (under the node root) or relative to the root. register allows creating
 // the acquisition and file rows of an unknown file. req is the import
-// request being served, or nil for imports nobody asked for (auto-import,
-// scans), which are then retried after a database failure since nothing
-// else would bring them back.
+// request being served: a database failure leaves it pending, for the next
+// pass to bring back.
 func ImportFile(ctx context.Context, env *Env, node Node, path string, register bool, req *db.ArchiveFileImportRequest) error {
+	it, ok, err := importItemFor(ctx, env, node, path, register, req)
+	if !ok {
+		return err
+	}
+	queueImports(ctx, env, node, []importItem{it}, 0)
+	return nil
+}
+
+// ImportFiles queues, in batches, the imports of paths nobody asked for
+// (auto-import, scans). Their tasks are retried after a database failure,
+// since nothing else would bring them back.
+func ImportFiles(ctx context.Context, env *Env, node Node, paths []string, register bool) {
+	items := make([]importItem, 0, len(paths))
+	// A watcher may see a file more than once (created, then its lock
+	// file removed); a batch holds each file once.
+	seen := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		if it, ok, _ := importItemFor(ctx, env, node, p, register, nil); ok && !seen[it.path] {
+			seen[it.path] = true
+			items = append(items, it)
+		}
+	}
+	for batch := range slices.Chunk(items, importBatch) {
+		queueImports(ctx, env, node, batch, scheduler.RequeueOnDBError)
+	}
+}
+
+// importItemFor checks path (see ImportFile) and returns it as an import
+// task's item; false, with req completed, for a path never imported.
+func importItemFor(ctx context.Context, env *Env, node Node, path string, register bool, req *db.ArchiveFileImportRequest) (importItem, bool, error) {
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
 	row := node.Row()
 	root := ""
@@ -44,28 +73,22 @@ func ImportFile(ctx context.Context, env *Env, node Node, path string, register 
 	}
 	if filepath.Clean(path) == root {
 		log.Debug("Skipping import request of node root")
-		return CompleteImport(ctx, env, req, row, "ignored")
+		return importItem{}, false, CompleteImport(ctx, env, req, row, "ignored")
 	}
 	if filepath.IsAbs(path) {
 		rel, err := fsutil.Rel(root, path)
 		if err != nil {
 			log.Warnf("Ignoring import of %s: not rooted under node %s", path, root)
-			return CompleteImport(ctx, env, req, row, "ignored")
+			return importItem{}, false, CompleteImport(ctx, env, req, row, "ignored")
 		}
 		path = rel
 	}
 	path = filepath.Clean(path)
 	if path == nodeFile {
 		log.Debug("ignoring ALPENHORN_NODE file during import")
-		return CompleteImport(ctx, env, req, row, "ignored")
+		return importItem{}, false, CompleteImport(ctx, env, req, row, "ignored")
 	}
-	var flags scheduler.Flags
-	if req == nil {
-		flags = scheduler.RequeueOnDBError
-	}
-	queueImports(ctx, env, node, []importItem{{path: path, register: register, req: req}},
-		fmt.Sprintf("Import %s on %s", path, row.Name), flags)
-	return nil
+	return importItem{path: path, register: register, req: req}, true, nil
 }
 
 // importBatch is how many files one import task takes: a scan's files are
@@ -75,6 +98,10 @@ func ImportFile(ctx context.Context, env *Env, node Node, path string, register 
 // is shared widely.
 const importBatch = 250
 
+// writeAttempts is how many times a batch's transaction is tried when it
+// meets rows inserted meanwhile by another.
+const writeAttempts = 5
+
 // importItem is one file for an import task.
 type importItem struct {
 	path     string // relative to the node root, cleaned
@@ -82,13 +109,17 @@ type importItem struct {
 	req      *db.ArchiveFileImportRequest
 }
 
-// queueImports queues one task importing items.
-func queueImports(ctx context.Context, env *Env, node Node, items []importItem, name string, flags scheduler.Flags) {
+// queueImports queues one task importing items, named after the first.
+func queueImports(ctx context.Context, env *Env, node Node, items []importItem, flags scheduler.Flags) {
 	nio := node.IO()
 	if nio == nil {
 		// The node is being set up again; its new watcher or the request's
 		// next pass will bring the files back.
 		return
+	}
+	name := fmt.Sprintf("Import %s on %s", items[0].path, node.Row().Name)
+	if len(items) > 1 {
+		name = fmt.Sprintf("Import %s and %d more on %s", items[0].path, len(items)-1, node.Row().Name)
 	}
 	im := &importer{env: env, node: node, nio: nio, items: items}
 	env.Queue.Submit(ctx, nio.FIFO(), name, im.run, flags)
@@ -367,7 +398,17 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 		return retry, nil
 	}
 
-	err = d.Transaction(ctx, func(tx *gorm.DB) error { return im.write(ctx, tx, keep) })
+	// On MySQL another worker or host may insert one of the rows between
+	// the transaction's reads and its inserts; the insert then fails on a
+	// unique key, and the transaction is run again, reading what the other
+	// committed. (SQLite runs the whole transaction under its write lock.)
+	for attempt := 1; ; attempt++ {
+		err = d.Transaction(ctx, func(tx *gorm.DB) error { return im.write(ctx, tx, keep) })
+		if !isDuplicate(err) || attempt == writeAttempts {
+			break
+		}
+		log.Debugf("Import of %s and %d more raced with another: trying again.", keep[0].path, len(keep)-1)
+	}
 	if err != nil {
 		return nil, dbErr(err)
 	}
@@ -665,29 +706,11 @@ func (s *scanner) scan(ctx context.Context, path string) error {
 // and a task to queue the rest after them. The scan's request is complete
 // once every import is queued.
 func (s *scanner) queue(ctx context.Context, paths []string) error {
-	row := s.node.Row()
 	chunk := paths[:min(scanChunk, len(paths))]
-	for batch := range slices.Chunk(chunk, importBatch) {
-		items := make([]importItem, 0, len(batch))
-		for _, rel := range batch {
-			if rel == nodeFile {
-				logging.FromContext(ctx, logging.LoggerDaemonAutoImport).Debug("ignoring ALPENHORN_NODE file during import")
-				continue
-			}
-			items = append(items, importItem{path: rel, register: s.register})
-		}
-		if len(items) == 0 {
-			continue
-		}
-		name := fmt.Sprintf("Import %s on %s", items[0].path, row.Name)
-		if len(items) > 1 {
-			name = fmt.Sprintf("Import %s and %d more on %s", items[0].path, len(items)-1, row.Name)
-		}
-		queueImports(ctx, s.env, s.node, items, name, scheduler.RequeueOnDBError)
-	}
+	ImportFiles(ctx, s.env, s.node, chunk, s.register)
 	rest := paths[len(chunk):]
 	if len(rest) == 0 {
-		return CompleteImport(ctx, s.env, s.req, row, "success")
+		return CompleteImport(ctx, s.env, s.req, s.node.Row(), "success")
 	}
 	s.env.Queue.Submit(ctx, s.nio.FIFO(), s.name+" (continued)", func(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
 		return scheduler.Done(), s.queue(ctx, rest)
