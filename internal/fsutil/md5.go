@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,14 @@ const MD5StallTimeout = 600 * time.Second
 // BufferSize is the read size used when hashing and copying. Large reads
 // keep the per-call overhead negligible on network and tape-backed mounts.
 const BufferSize = 1 << 20
+
+// hashBuffers recycles MD5File's read buffers. An import hashes every
+// file it registers: allocating a fresh buffer for each small file took
+// 40 times as long as hashing it, kept the collector busy (9 % of an
+// import's CPU) and the heap churning. Pooled, the buffer's size costs
+// only memory, one buffer per hash running at once; reads of 64 KiB to
+// 4 MiB hashed equally fast.
+var hashBuffers = sync.Pool{New: func() any { return new([BufferSize]byte) }}
 
 // abandonGrace is how long Bounded keeps waiting after its context ends for
 // the work to notice; only a system call stuck on a dead mount takes longer.
@@ -78,12 +87,15 @@ func md5File(ctx context.Context, path string, stall time.Duration) (string, err
 		stop := context.AfterFunc(ctx, func() { f.Close() })
 		defer stop()
 		h := md5.New()
-		buf := make([]byte, BufferSize)
+		// Returned only once fn is done with it, even if Bounded stopped
+		// waiting for it long before.
+		buf := hashBuffers.Get().(*[BufferSize]byte)
+		defer hashBuffers.Put(buf)
 		for {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			n, err := f.Read(buf)
+			n, err := f.Read(buf[:])
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
