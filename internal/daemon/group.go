@@ -145,6 +145,9 @@ func (g *group) updatePulls(ctx context.Context) error {
 	// same destination. A request skipped because of its source does not
 	// count, so that another source's request for the file is considered.
 	handled := map[int64]bool{}
+	// The pulls are handed over together at the end, so that the I/O
+	// class can serve many with one task.
+	var pulls []*db.ArchiveFileCopyRequest
 	for _, p := range reqs {
 		req := p.req
 		if handled[req.FileID] {
@@ -199,16 +202,13 @@ func (g *group) updatePulls(ctx context.Context) error {
 		}
 
 		handled[req.FileID] = true
-		if state == db.HasCorrupt {
-			err = g.io.PullForce(ctx, req)
-		} else {
-			err = g.io.Pull(ctx, req)
-		}
-		if err != nil {
+		if state != db.HasCorrupt {
+			pulls = append(pulls, req)
+		} else if err := g.io.PullForce(ctx, req); err != nil {
 			return err
 		}
 	}
-	return nil
+	return aio.PullAll(ctx, g.io, pulls)
 }
 
 // updateIdle runs the I/O class's idle hook when the update ran and left

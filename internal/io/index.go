@@ -154,17 +154,6 @@ func GroupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string,
 	return rows, dbErr(err)
 }
 
-// FileGroupState is GroupState of one file in one group, from the data
-// index.
-func FileGroupState(ctx context.Context, d *db.DB, groupID, fileID int64) (db.HasFile, int64, error) {
-	copies, err := GroupCopies(ctx, d, groupID, "c.file_id = ?", fileID)
-	if err != nil {
-		return "", 0, err
-	}
-	state, node := GroupState(copies)
-	return state, node, nil
-}
-
 // TotalGB is the sum of the sizes of the files present ('Y') on a node, in
 // GiB. Like upstream it sums the files' sizes, not the copies'.
 func TotalGB(ctx context.Context, d *db.DB, nodeID int64) (float64, error) {

@@ -519,7 +519,7 @@ func (LustreHSMRemote) PullReady(src *db.ArchiveFileCopy) bool { return src != n
 // of class LustreHSM for files larger than threshold bytes (io_config,
 // default 10⁹), the other, of any other class, for the rest.
 type LustreHSMGroup struct {
-	*DefaultGroup
+	groupBase
 	threshold float64
 	// pair is set by the main loop and read by pre-pull searches.
 	pair atomic.Pointer[hsmPair]
@@ -530,7 +530,8 @@ type hsmPair struct{ hsm, small Node }
 // NewLustreHSMGroup returns the LustreHSM I/O instance of group, or an
 // error saying what is wrong with its io_config.
 func NewLustreHSMGroup(env *Env, group *db.StorageGroup, config map[string]any, fifo *scheduler.FIFO) (*LustreHSMGroup, error) {
-	g := &LustreHSMGroup{DefaultGroup: NewDefaultGroup(env, group, fifo), threshold: 1e9}
+	g := &LustreHSMGroup{threshold: 1e9}
+	g.init(env, group, fifo)
 	if v, set, err := configNumber(config, "threshold"); err != nil {
 		return nil, err
 	} else if set {

@@ -21,13 +21,15 @@ import (
 var TransportModule = &Module{
 	Class: "Transport",
 	NewGroup: func(env *Env, group *db.StorageGroup, _ map[string]any, fifo *scheduler.FIFO) (GroupIO, error) {
-		return &TransportGroup{DefaultGroup: NewDefaultGroup(env, group, fifo)}, nil
+		g := &TransportGroup{}
+		g.init(env, group, fifo)
+		return g, nil
 	},
 }
 
 // TransportGroup is the Transport group I/O class.
 type TransportGroup struct {
-	*DefaultGroup
+	groupBase
 	// nodes is set by the main loop and read by pre-pull searches.
 	nodes atomic.Pointer[[]Node]
 }

@@ -71,15 +71,20 @@ func checkLogs(t *testing.T, password string, daemons ...*daemontest.Daemon) {
 				// A daemon killed mid-task never finished it.
 				clear(running)
 			}
+			// A pull task serves one request or several ("AFCR#1, #2: …").
 			if _, task, ok := strings.Cut(line, "Beginning task AFCR#"); ok {
-				id, _, _ := strings.Cut(task, ":")
-				if running[id]++; running[id] > 1 {
-					t.Errorf("alpenhornd (%s) ran AFCR#%s twice at once", d.Host, id)
+				ids, _, _ := strings.Cut(task, ":")
+				for _, id := range strings.Split(ids, ", #") {
+					if running[id]++; running[id] > 1 {
+						t.Errorf("alpenhornd (%s) ran AFCR#%s twice at once", d.Host, id)
+					}
 				}
 			}
 			if _, task, ok := strings.Cut(line, "Finished task: AFCR#"); ok {
-				id, _, _ := strings.Cut(task, ":")
-				running[id]--
+				ids, _, _ := strings.Cut(task, ":")
+				for _, id := range strings.Split(ids, ", #") {
+					running[id]--
+				}
 			}
 		}
 		for _, bad := range []string{"WARNING: DATA RACE", "panic:", "goroutine "} {
