@@ -195,7 +195,7 @@ func TestLocalSync(t *testing.T) {
 		if copied == nil || os.SameFile(src, copied) {
 			t.Error("pull into an archive node from a non-archive one is not a copy")
 		}
-		if !d.Logged("Hardlinked local file 2025/02/21/23/1324.dat") || !d.Logged("Pulling local file 2025/02/21/23/1324.dat using rsync") {
+		if !d.Logged("Hardlinked local file 2025/02/21/23/1324.dat") || !d.Logged("Pulling local file 2025/02/21/23/1324.dat using internal copy") {
 			t.Error("pull methods not logged")
 		}
 	})
@@ -458,7 +458,7 @@ func TestStopMidTransfer(t *testing.T) {
 		w.InitNode(n1)
 		w.InitNode(n2)
 		f := w.File("2025/02/21", "23/1324.dat", "", n1)
-		// A large sparse file keeps rsync busy for a long while without
+		// A large sparse file keeps the copy busy for a long while without
 		// using the disk.
 		const size = 4 << 30
 		if err := os.Truncate(filepath.Join(*n1.Root, "2025/02/21/23/1324.dat"), size); err != nil {
@@ -468,7 +468,7 @@ func TestStopMidTransfer(t *testing.T) {
 		r := w.Sync(f, n1, g2)
 
 		d := w.Spawn("alpha", daemontest.Settings{}, nil)
-		w.WaitFor("transfer start", func() bool { return d.Logged("Pulling local file 2025/02/21/23/1324.dat using rsync") }, d)
+		w.WaitFor("transfer start", func() bool { return d.Logged("Pulling local file 2025/02/21/23/1324.dat using internal copy") }, d)
 		d.Cmd.Process.Signal(syscall.SIGTERM)
 		w.WaitFor("shutdown start", func() bool { return d.Logged("Exiting due to SIGTERM") }, d)
 		d.Stop(syscall.SIGTERM)

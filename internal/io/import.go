@@ -57,7 +57,25 @@ func ImportFiles(ctx context.Context, env *Env, node Node, paths []string, regis
 			items = append(items, it)
 		}
 	}
-	for batch := range slices.Chunk(items, importBatch) {
+	// A task hashes its files one after the other: large files go to
+	// tasks of their own, for the workers to hash them side by side.
+	root := ""
+	if r := node.Row().Root; r != nil {
+		root = *r
+	}
+	var batch []importItem
+	var bytes int64
+	for _, it := range items {
+		if fi, err := os.Lstat(filepath.Join(root, it.path)); err == nil {
+			bytes += fi.Size()
+		}
+		batch = append(batch, it)
+		if len(batch) == importBatch || bytes >= importBatchBytes {
+			queueImports(ctx, env, node, batch, scheduler.RequeueOnDBError)
+			batch, bytes = nil, 0
+		}
+	}
+	if len(batch) > 0 {
 		queueImports(ctx, env, node, batch, scheduler.RequeueOnDBError)
 	}
 }
@@ -97,6 +115,11 @@ func importItemFor(ctx context.Context, env *Env, node Node, path string, regist
 // transaction short (it holds SQLite's write lock) while its fixed cost
 // is shared widely.
 const importBatch = 250
+
+// importBatchBytes closes a batch early: hashing a quarter of a gigabyte
+// takes a fraction of a second, beside which the batch's statements are
+// nothing, and larger files are hashed in parallel by separate tasks.
+const importBatchBytes = 256 << 20
 
 // writeAttempts is how many times a batch's transaction is tried when it
 // meets rows inserted meanwhile by another.

@@ -454,8 +454,7 @@ func (n *DefaultNode) updateAvail(ctx context.Context) error {
 
 // transferFile picks the method: for a remote source bbcp if installed (and
 // the paths suit it), else rsync over ssh; for a local one a hard link when
-// both nodes are archive nodes or neither is, else rsync, else an
-// in-process copy.
+// both nodes are archive nodes or neither is, else an in-process copy.
 func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	path := FilePath(req.File)
@@ -483,13 +482,11 @@ func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyR
 			return err
 		}
 	}
-	if have("rsync") {
-		log.Infof("Pulling local file %s using rsync", path)
-		defer n.running(transfer.MethodRsync, "0")()
-		_, err := transfer.RsyncPull(ctx, job)
-		return err
-	}
-	log.Warn("Falling back on shutil.copy to complete local pull.")
+	// Copied in process rather than by rsync (upstream's choice): the
+	// copy must be checked against the recorded MD5, and hashing while
+	// copying reads the source once, where rsync writes the copy and it
+	// must then be read again.
+	log.Infof("Pulling local file %s using internal copy", path)
 	defer n.running(transfer.MethodInternal, "0")()
 	_, err := transfer.Copy(ctx, job)
 	return err

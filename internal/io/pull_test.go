@@ -120,7 +120,7 @@ func TestPullBatch(t *testing.T) {
 		}
 		rec.expect(t,
 			fmt.Sprintf("ERROR MD5 mismatch on node dst; Marking source file bad.dat on node %d suspect.", src.ID),
-			"INFO Pulling local file acq/gone.dat using rsync",
+			"INFO Pulling local file acq/gone.dat using internal copy",
 			"ERROR Copy failed.  Marking source file suspect.",
 			"INFO Cancelling pull request for acq/present.dat to dst: already present.",
 			"INFO Hardlinked local file acq/0.dat",

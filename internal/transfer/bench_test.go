@@ -11,8 +11,7 @@ import (
 const benchSize = 256 << 20
 
 // benchDirs returns a 256 MiB source file on disk and a destination
-// directory on another filesystem, so that LocalCopy has to copy rather
-// than link.
+// directory on another filesystem, as for a local pull that cannot link.
 func benchDirs(b *testing.B) (src, dstDir string) {
 	dir := b.TempDir()
 	dstDir = otherFilesystem(b, dir)
@@ -29,7 +28,7 @@ func BenchmarkLocalCopy(b *testing.B) {
 	b.SetBytes(benchSize)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := LocalCopy(context.Background(), Job{Src: src, Dst: dst}); err != nil {
+		if _, err := Copy(context.Background(), Job{Src: src, Dst: dst}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -245,13 +245,3 @@ func copyHashing(ctx context.Context, w io.Writer, h io.Writer, r io.Reader) (in
 		}
 	}
 }
-
-// LocalCopy pulls a local file: a hard link when source and destination
-// share a filesystem, otherwise the in-process Copy.
-func LocalCopy(ctx context.Context, job Job) (Result, error) {
-	res, err := HardLink(ctx, job)
-	if errors.Is(err, ErrNoLink) {
-		return Copy(ctx, job)
-	}
-	return res, err
-}

@@ -107,7 +107,7 @@ func TestHardLinkNestedName(t *testing.T) {
 	dst := filepath.Join(dstRoot, "2025/02/21/23/1324.dat")
 	job := Job{Src: src, Dst: dst, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}}
 
-	res, err := LocalCopy(context.Background(), job)
+	res, err := HardLink(context.Background(), job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestHardLinkCrossDevice(t *testing.T) {
 	}
 }
 
-func TestLocalCopyCrossDevice(t *testing.T) {
+func TestCopyCrossDevice(t *testing.T) {
 	dir := t.TempDir()
 	other := otherFilesystem(t, dir)
 	data := randomData(3*fsutil.BufferSize + 777)
@@ -181,7 +181,7 @@ func TestLocalCopyCrossDevice(t *testing.T) {
 	}
 	dst := filepath.Join(dir, "2025/02/21/23/1324.dat")
 
-	res, err := LocalCopy(context.Background(), Job{Src: src, Dst: dst, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}})
+	res, err := Copy(context.Background(), Job{Src: src, Dst: dst, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}})
 	if err != nil {
 		t.Fatal(err)
 	}

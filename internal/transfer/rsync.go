@@ -2,10 +2,17 @@ package transfer
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
@@ -48,21 +55,37 @@ func rsyncQuote(s string) string {
 // rather than the remote shell, so spaces, quotes, ";", newlines and the
 // like in names are safe; both paths are absolute (or "user@host:/…"),
 // so none can be taken for an option.
-func rsyncArgs(src, dst string, remote bool) []string {
+//
+// With md5, rsync checks the transfer with MD5 and prints the whole-file
+// checksum of what it wrote (see reportedMD5). "--quiet" then goes: it
+// silences "--out-format" too, and all it hid was standard output, which
+// is otherwise not read.
+func rsyncArgs(src, dst string, remote, md5 bool) []string {
 	args := []string{"rsync"}
 	if remote {
 		args = append(args, "--rsync-path=ionice -c2 -n4 rsync", "--rsh="+rsh())
 	}
+	if md5 {
+		args = append(args, "--checksum-choice=md5", "--out-format=%C")
+	} else {
+		args = append(args, "--quiet")
+	}
 	return append(args,
-		"--quiet", "--times", "--protect-args", "--perms", "--group", "--owner",
+		"--times", "--protect-args", "--perms", "--group", "--owner",
 		"--copy-links", "--sparse", src, dst)
 }
 
 // RsyncPull copies job.Src to job.Dst with rsync: over ssh from job.Host
 // when set, else locally. rsync writes a temporary name (fsutil.TempPath),
-// which is then checked against job.Expect, hashing it when Expect.MD5 is
-// set (alpenhorn trusted rsync's own checksums; hashing again costs a read
-// of the file but guarantees the recorded MD5), and renamed onto Dst.
+// which is then checked against job.Expect and renamed onto Dst. When
+// Expect.MD5 is set, the copy's MD5 is checked too (alpenhorn trusted
+// rsync's own checksums; this guarantees the recorded MD5): in a remote
+// pull, rsync is asked for the MD5 of the data it wrote
+// (--checksum-choice=md5, --out-format=%C), so that the copy need not be
+// read again; where it cannot tell (an rsync before 3.1.3 on either end),
+// and in a local pull, the copy is hashed after the transfer. (Locally
+// both of rsync's ends would compute the MD5 on this host: that costs more
+// CPU time than reading the copy once more.)
 //
 // As in alpenhorn, failures creating or writing the destination file
 // (rsync's "mkstemp" and "write failed on" messages) are logged and do not
@@ -84,7 +107,20 @@ func RsyncPull(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
-	out, err := run(ctx, rsyncArgs(job.source(), tmp, job.Host != ""), job.Timeout)
+	remote := job.Host != ""
+	inStream := remote && job.Expect.MD5 != "" && rsyncReportsMD5(ctx, job.Host)
+	out, err := run(ctx, rsyncArgs(job.source(), tmp, remote, inStream), job.Timeout)
+	if inStream && err == nil && out.exit != 0 && strings.Contains(out.stderr, "--checksum-choice") {
+		// The other end refused the option: an rsync before 3.1.3 ("unknown
+		// option") or one whose checksum list leaves MD5 out ("refused by
+		// the server"). It is pulled from as before, now and from now on.
+		// The refusal comes as the connection opens, before any data, so
+		// the second run gets the whole time limit again.
+		refuseRsyncMD5(ctx, job.Host)
+		removeTemp(tmp)
+		inStream = false
+		out, err = run(ctx, rsyncArgs(job.source(), tmp, remote, false), job.Timeout)
+	}
 	switch {
 	case err != nil:
 		removeTemp(tmp)
@@ -101,7 +137,104 @@ func RsyncPull(ctx context.Context, job Job) (Result, error) {
 			SourceSuspect: rsyncSourceSuspect(ctx, out.exit, out.stderr),
 		}
 	}
+	if inStream {
+		res.MD5 = reportedMD5(out.stdout)
+	}
 	return commit(ctx, res, tmp, job.Dst, job.Expect)
+}
+
+// minRsyncMD5 is the first rsync release with --checksum-choice; it, and
+// every later one, prints an MD5 transfer checksum for %C as plain hex.
+var minRsyncMD5 = []int{3, 1, 3}
+
+// rsyncVersionTimeout bounds "rsync --version".
+const rsyncVersionTimeout = 30 * time.Second
+
+var (
+	// rsyncMD5Capable caches, per rsync executable, whether it is
+	// minRsyncMD5 or later.
+	rsyncMD5Capable sync.Map
+	// rsyncMD5Refused holds the hosts whose rsync refused
+	// --checksum-choice=md5, for as long as the process runs: asking again
+	// would cost every pull from them a second connection.
+	rsyncMD5Refused sync.Map
+)
+
+// rsyncReportsMD5 reports whether rsync can be asked for the MD5 of a file
+// pulled from host. Only the local rsync's version is known beforehand;
+// the remote one's shows when it refuses the option.
+func rsyncReportsMD5(ctx context.Context, host string) bool {
+	if _, refused := rsyncMD5Refused.Load(host); refused {
+		return false
+	}
+	path, err := exec.LookPath("rsync")
+	if err != nil {
+		// The pull itself reports that.
+		return false
+	}
+	if ok, known := rsyncMD5Capable.Load(path); known {
+		return ok.(bool)
+	}
+	vctx, cancel := context.WithTimeout(ctx, rsyncVersionTimeout)
+	defer cancel()
+	version, err := exec.CommandContext(vctx, path, "--version").Output()
+	if err != nil {
+		// Not cached: the next pull asks again.
+		return false
+	}
+	ok := rsyncVersionAtLeast(string(version), minRsyncMD5)
+	rsyncMD5Capable.Store(path, ok)
+	return ok
+}
+
+// rsyncVersionRE matches the start of "rsync --version": "rsync  version
+// 3.2.7  protocol version 31" (some builds write "v3.2.7"). openrsync and
+// other reimplementations start otherwise and count as old.
+var rsyncVersionRE = regexp.MustCompile(`^rsync +version v?(\d+)\.(\d+)\.(\d+)`)
+
+// rsyncVersionAtLeast reports whether the output of "rsync --version"
+// names version least or later.
+func rsyncVersionAtLeast(output string, least []int) bool {
+	m := rsyncVersionRE.FindStringSubmatch(output)
+	if m == nil {
+		return false
+	}
+	v := make([]int, 3)
+	for i := range v {
+		n, err := strconv.Atoi(m[i+1])
+		if err != nil {
+			return false
+		}
+		v[i] = n
+	}
+	return slices.Compare(v, least) >= 0
+}
+
+// refuseRsyncMD5 records that rsync on host refused --checksum-choice=md5.
+func refuseRsyncMD5(ctx context.Context, host string) {
+	if _, known := rsyncMD5Refused.LoadOrStore(host, struct{}{}); known {
+		return
+	}
+	logging.FromContext(ctx, logging.LoggerIOUtil).Infof("rsync on %s does not report MD5 checksums; files pulled from it are read again to verify them", host)
+}
+
+// reportedMD5 returns the MD5 that --out-format=%C printed, or "" when
+// standard output is anything but that one 32-digit hex word. rsync prints
+// it after comparing the MD5 of the data its receiver wrote (computed as
+// it wrote it) with the sender's, and keeps the file only when the two
+// agree, so after a successful run it is the MD5 of the file's content.
+// Anything else leaves the file to be read again: blanks (no unsalted
+// checksum known), a second line (a transfer rsync redid), or messages
+// from the sending side, which could imitate the line.
+func reportedMD5(stdout string) string {
+	words := strings.Fields(stdout)
+	if len(words) != 1 || len(words[0]) != 32 {
+		return ""
+	}
+	if _, err := hex.DecodeString(words[0]); err != nil {
+		return ""
+	}
+	return words[0]
 }
 
 // removeTemp removes a failed transfer's temporary file and the temporary

@@ -39,20 +39,249 @@ var nastyNames = []string{
 
 func TestRsyncArgs(t *testing.T) {
 	t.Setenv(SSHConfigEnv, "")
-	local := rsyncArgs("/src/a", "/dst/.a.tmp", false)
-	want := []string{"rsync", "--quiet", "--times", "--protect-args", "--perms", "--group", "--owner", "--copy-links", "--sparse", "/src/a", "/dst/.a.tmp"}
-	if !slices.Equal(local, want) {
-		t.Errorf("local rsync %q\nwant %q", local, want)
-	}
-	remote := rsyncArgs("u@h:/src/a", "/dst/.a.tmp", true)
-	want = append([]string{"rsync", "--rsync-path=ionice -c2 -n4 rsync", "--rsh=ssh -q"}, want[1:9]...)
-	want = append(want, "u@h:/src/a", "/dst/.a.tmp")
-	if !slices.Equal(remote, want) {
-		t.Errorf("remote rsync %q\nwant %q", remote, want)
+	common := []string{"--times", "--protect-args", "--perms", "--group", "--owner", "--copy-links", "--sparse"}
+	remoteShell := []string{"--rsync-path=ionice -c2 -n4 rsync", "--rsh=ssh -q"}
+	inStream := []string{"--checksum-choice=md5", "--out-format=%C"}
+	for _, c := range []struct {
+		remote, md5 bool
+		want        [][]string
+	}{
+		{false, false, [][]string{{"--quiet"}, common, {"/src/a", "/dst/.a.tmp"}}},
+		{true, false, [][]string{remoteShell, {"--quiet"}, common, {"u@h:/src/a", "/dst/.a.tmp"}}},
+		{true, true, [][]string{remoteShell, inStream, common, {"u@h:/src/a", "/dst/.a.tmp"}}},
+	} {
+		src := "/src/a"
+		if c.remote {
+			src = "u@h:/src/a"
+		}
+		want := append([]string{"rsync"}, slices.Concat(c.want...)...)
+		if got := rsyncArgs(src, "/dst/.a.tmp", c.remote, c.md5); !slices.Equal(got, want) {
+			t.Errorf("remote %v, md5 %v: rsync %q\nwant %q", c.remote, c.md5, got, want)
+		}
 	}
 	t.Setenv(SSHConfigEnv, "/etc/alpen horn/it's.conf")
-	if got := rsyncArgs("u@h:/a", "/b", true)[2]; got != `--rsh=ssh -q -F '/etc/alpen horn/it''s.conf'` {
+	if got := rsyncArgs("u@h:/a", "/b", true, false)[2]; got != `--rsh=ssh -q -F '/etc/alpen horn/it''s.conf'` {
 		t.Errorf("--rsh with a configuration file: %s", got)
+	}
+}
+
+func TestRsyncVersionAtLeast(t *testing.T) {
+	for _, c := range []struct {
+		output string
+		ok     bool
+	}{
+		{"rsync  version 3.4.1  protocol version 32\nCopyright (C) 1996-2025 by Andrew Tridgell", true},
+		{"rsync  version v3.2.3  protocol version 31\n", true},
+		{"rsync  version 3.1.3  protocol version 31\n", true},
+		{"rsync  version 3.1.2  protocol version 31\n", false},
+		{"rsync  version 3.0.9  protocol version 30\n", false},
+		{"rsync  version 2.6.9  protocol version 29\n", false},
+		{"rsync  version 10.0.0  protocol version 40\n", true},
+		{"openrsync: protocol version 29\nrsync version 2.6.9 compatible\n", false},
+		{"", false},
+	} {
+		if got := rsyncVersionAtLeast(c.output, minRsyncMD5); got != c.ok {
+			t.Errorf("%q: %v, want %v", c.output, got, c.ok)
+		}
+	}
+}
+
+func TestReportedMD5(t *testing.T) {
+	sum := md5hex([]byte("data"))
+	for _, c := range []struct{ stdout, want string }{
+		{sum + "\n", sum},
+		{"\n" + strings.ToUpper(sum) + "\n", strings.ToUpper(sum)},
+		{strings.Repeat(" ", 32) + "\n", ""}, // no unsalted checksum known
+		{"", ""},
+		{sum + "\n" + sum + "\n", ""}, // a redone transfer
+		{"note from the sender\n" + sum + "\n", ""},
+		{sum[:31] + "\n", ""},
+		{sum + "0\n", ""},
+		{strings.Repeat("g", 32) + "\n", ""},
+	} {
+		if got := reportedMD5(c.stdout); got != c.want {
+			t.Errorf("%q: %q, want %q", c.stdout, got, c.want)
+		}
+	}
+}
+
+// fakeRsync puts an executable "rsync" running script (a shell script body
+// in which $RSYNC is the real rsync and $CALLS a file to append to) first on
+// PATH, and returns the file of calls.
+func fakeRsync(t *testing.T, script string) (calls string) {
+	t.Helper()
+	real, err := exec.LookPath("rsync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	calls = filepath.Join(dir, "calls")
+	text := "#!/bin/sh\nRSYNC='" + real + "'\nCALLS='" + calls + "'\n" + script
+	if err := os.WriteFile(filepath.Join(dir, "rsync"), []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return calls
+}
+
+// recordCall is the part of a fakeRsync script that notes the options of
+// each transfer, one call a line.
+const recordCall = `case "$1" in --version) ;; *) for a; do case "$a" in -*) printf '%s ' "$a" >>"$CALLS";; esac; done; echo >>"$CALLS";; esac
+`
+
+// readCalls returns the calls a fakeRsync script recorded.
+func readCalls(t *testing.T, calls string) []string {
+	t.Helper()
+	data, err := os.ReadFile(calls)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// bytesRead returns what this process, and the commands it ran and
+// waited for, have read so far (/proc/self/io rchar), or -1 where that is
+// not known.
+func bytesRead(t *testing.T) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	return -1
+}
+
+// checkPulls pulls files of several sizes, the empty one included, from
+// host (empty: locally) and checks that each is verified, whether the
+// copy was read back to verify it (readBack), and that a file whose MD5
+// differs from the expected one is an integrity error leaving neither a
+// temporary file nor a destination.
+func checkPulls(t *testing.T, host string, readBack bool) {
+	t.Helper()
+	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	for _, size := range []int{0, 1, 1000, 4<<20 + 1} {
+		data := randomData(size)
+		name := "f" + strconv.Itoa(size) + ".dat"
+		src := filepath.Join(srcRoot, name)
+		mkfile(t, src, data)
+		dst := filepath.Join(dstRoot, name)
+		read0 := bytesRead(t)
+		res, err := RsyncPull(context.Background(), Job{Src: src, Host: host, Dst: dst, Expect: Expect{Size: int64(size), MD5: md5hex(data)}})
+		read := bytesRead(t) - read0
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		if res.MD5 != md5hex(data) || res.Size != int64(size) {
+			t.Errorf("%d bytes: result %+v", size, res)
+		}
+		if got, _ := os.ReadFile(dst); !slices.Equal(got, data) {
+			t.Errorf("%d bytes: data differs", size)
+		}
+		// rsync reads the data twice: its sender the source and its
+		// receiver the pipe from it, or ssh the socket and rsync the pipe
+		// from ssh. Reading the copy back is a third time.
+		if perByte := float64(read) / float64(size); size > 1<<20 && read0 >= 0 && (perByte > 2.5) != readBack {
+			t.Errorf("%d bytes: %.2f bytes read per byte pulled; read back: %v", size, perByte, readBack)
+		}
+
+		bad := filepath.Join(dstRoot, "bad", name)
+		_, err = RsyncPull(context.Background(), Job{Src: src, Host: host, Dst: bad, Expect: Expect{MD5: md5hex(append(data, 0))}})
+		var e *Error
+		if !errors.As(err, &e) || !e.Integrity || e.TimedOut {
+			t.Errorf("%d bytes, wrong MD5 expected: %v", size, err)
+		}
+	}
+	if names := dirEntries(t, filepath.Join(dstRoot, "bad")); len(names) != 0 {
+		t.Errorf("wrong MD5: left behind %q", names)
+	}
+	if got, want := dirEntries(t, dstRoot), []string{"f0.dat", "f1.dat", "f1000.dat", "f4194305.dat"}; !slices.Equal(got, want) {
+		t.Errorf("destination %q\nwant %q", got, want)
+	}
+}
+
+// A current rsync reports the MD5 of what it wrote: a remote pull uses it
+// and does not read the copy back. A local one hashes the copy.
+func TestRsyncVerifies(t *testing.T) {
+	needRsync(t)
+	srv := sshtest.Start(t, "alpenhost1")
+	t.Setenv(SSHConfigEnv, srv.ConfigFile)
+	for _, host := range []string{"", srv.Host()} {
+		calls := fakeRsync(t, recordCall+`exec "$RSYNC" "$@"`)
+		checkPulls(t, host, host == "")
+		got := readCalls(t, calls)
+		if len(got) != 8 {
+			t.Errorf("host %q: %d rsync runs, want 8", host, len(got))
+		}
+		for _, c := range got {
+			inStream := strings.Contains(c, "--checksum-choice=md5 --out-format=%C ") && !strings.Contains(c, "--quiet")
+			if inStream != (host != "") {
+				t.Errorf("host %q: rsync %s", host, c)
+			}
+		}
+	}
+}
+
+// A local rsync before 3.1.3 knows neither option: the copy is read back.
+func TestRsyncOldLocal(t *testing.T) {
+	needRsync(t)
+	srv := sshtest.Start(t, "alpenhost1")
+	t.Setenv(SSHConfigEnv, srv.ConfigFile)
+	calls := fakeRsync(t, `case "$1" in --version) echo "rsync  version 3.1.2  protocol version 31"; exit 0;; esac
+`+recordCall+`exec "$RSYNC" "$@"`)
+	checkPulls(t, srv.Host(), true)
+	for _, c := range readCalls(t, calls) {
+		if strings.Contains(c, "--checksum-choice") || !strings.Contains(c, "--quiet") {
+			t.Errorf("rsync %s", c)
+		}
+	}
+}
+
+// An rsync on the source host that refuses --checksum-choice=md5 (one
+// before 3.1.3 does not know it; here a current one whose checksum list
+// leaves MD5 out): the pull runs again without it and its copy is read
+// back, and later pulls from that host go without it at once.
+func TestRsyncRemoteRefusesMD5(t *testing.T) {
+	needRsync(t)
+	srv := sshtest.Start(t, "nomd5host")
+	t.Setenv(SSHConfigEnv, srv.ConfigFile)
+	t.Cleanup(func() { rsyncMD5Refused.Delete(srv.Host()) })
+	real, err := exec.LookPath("rsync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := filepath.Join(t.TempDir(), "rsync-nomd5")
+	script := "#!/bin/sh\nRSYNC_CHECKSUM_LIST='xxh128 md4' exec '" + real + "' \"$@\"\n"
+	if err := os.WriteFile(server, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The local rsync is the real one, made to start that server.
+	calls := fakeRsync(t, recordCall+`for a; do
+	shift
+	case "$a" in --rsync-path=*) set -- "$@" "${a%rsync}`+server+`";; *) set -- "$@" "$a";; esac
+done
+exec "$RSYNC" "$@"`)
+
+	checkPulls(t, srv.Host(), true)
+	got := readCalls(t, calls)
+	if len(got) != 9 {
+		t.Fatalf("%d rsync runs, want 9: %q", len(got), got)
+	}
+	if !strings.Contains(got[0], "--checksum-choice=md5") {
+		t.Errorf("first rsync %s", got[0])
+	}
+	for _, c := range got[1:] {
+		if strings.Contains(c, "--checksum-choice") || !strings.Contains(c, "--quiet") {
+			t.Errorf("rsync %s", c)
+		}
 	}
 }
 
