@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -131,22 +133,11 @@ func normalisePath(p string) string {
 // acquisition name first, as both parts may contain "/". It returns nil
 // when nothing matches; absolute paths and paths without "/" never match.
 func findFile(d *db.DB, tx *gorm.DB, p string) (*db.ArchiveFile, error) {
-	if strings.HasPrefix(p, "/") || !strings.Contains(p, "/") {
-		return nil, nil
+	files, err := findFiles(d, tx, []string{p})
+	if err != nil {
+		return nil, err
 	}
-	parts := strings.Split(p, "/")
-	for i := len(parts) - 1; i >= 1; i-- {
-		acqName, fileName := strings.Join(parts[:i], "/"), strings.Join(parts[i:], "/")
-		var rows []db.ArchiveFile
-		err := tx.Joins("Acq").Where("archivefile.name = ? AND "+d.NameEq("Acq.name"), fileName, acqName).Limit(1).Find(&rows).Error
-		if err != nil {
-			return nil, err
-		}
-		if len(rows) > 0 {
-			return &rows[0], nil
-		}
-	}
-	return nil, nil
+	return files[0], nil
 }
 
 // resolveFile resolves an ACQ/FILE argument or fails with "No such file".
@@ -210,9 +201,15 @@ func (a *App) readFileList(name string) (*fileList, error) {
 
 // resolve turns the list into file ids. Absolute lines under root (when
 // non-nil) are made relative to it first. The first unknown line fails.
+//
+// Lines are looked up listChunk at a time, two queries a chunk, with
+// findFile's rule: the longest acquisition name that is a proper prefix of
+// the path and holds the rest as a file wins. A list of 100,000 files
+// takes a few hundred queries instead of one or more per line.
 func (fl *fileList) resolve(d *db.DB, tx *gorm.DB, root *string) (map[int64]bool, error) {
 	ids := map[int64]bool{}
-	for _, l := range fl.lines {
+	paths := make([]string, len(fl.lines))
+	for i, l := range fl.lines {
 		p := normalisePath(l.text)
 		if root != nil && strings.HasPrefix(p, "/") {
 			r := normalisePath(*root)
@@ -220,16 +217,115 @@ func (fl *fileList) resolve(d *db.DB, tx *gorm.DB, root *string) (map[int64]bool
 				p = rel
 			}
 		}
-		f, err := findFile(d, tx, p)
+		paths[i] = p
+	}
+	for start := 0; start < len(paths); start += listChunk {
+		chunk := paths[start:min(start+listChunk, len(paths))]
+		found, err := findFiles(d, tx, chunk)
 		if err != nil {
 			return nil, err
 		}
-		if f == nil {
-			return nil, fmt.Errorf("No such file on line %d of %s: %s", l.n, fl.source, p)
+		for i, p := range chunk {
+			if found[i] == nil {
+				return nil, fmt.Errorf("No such file on line %d of %s: %s", fl.lines[start+i].n, fl.source, p)
+			}
+			ids[found[i].ID] = true
 		}
-		ids[f.ID] = true
 	}
 	return ids, nil
+}
+
+// listChunk is how many lines of a file list one look-up takes.
+const listChunk = 200
+
+// splits returns the ways to read a normalised path as ACQ/FILE, the
+// longest acquisition first; none for a path findFile refuses.
+func splits(p string) [][2]string {
+	if strings.HasPrefix(p, "/") || !strings.Contains(p, "/") {
+		return nil
+	}
+	parts := strings.Split(p, "/")
+	out := make([][2]string, 0, len(parts)-1)
+	for i := len(parts) - 1; i >= 1; i-- {
+		out = append(out, [2]string{strings.Join(parts[:i], "/"), strings.Join(parts[i:], "/")})
+	}
+	return out
+}
+
+// findFiles is findFile for many paths, in two queries: each path's file,
+// nil for none. Names are matched as the engine compares them (db.NameEq
+// for acquisitions, the column's own collation for files).
+func findFiles(d *db.DB, tx *gorm.DB, paths []string) ([]*db.ArchiveFile, error) {
+	acqFold, fileFold := foldASCII, func(s string) string { return s }
+	if d.Engine == db.MySQL {
+		acqFold, fileFold = strings.ToLower, strings.ToLower
+	}
+	acqNames := map[string]bool{}
+	for _, p := range paths {
+		for _, sp := range splits(p) {
+			acqNames[sp[0]] = true
+		}
+	}
+	out := make([]*db.ArchiveFile, len(paths))
+	if len(acqNames) == 0 {
+		return out, nil
+	}
+	var acqs []db.ArchiveAcq
+	if err := tx.Where(d.NameIn("name"), slices.Collect(maps.Keys(acqNames))).Find(&acqs).Error; err != nil {
+		return nil, err
+	}
+	acqIDs := map[string]int64{}
+	byID := map[int64]*db.ArchiveAcq{}
+	for i, a := range acqs {
+		acqIDs[acqFold(a.Name)] = a.ID
+		byID[a.ID] = &acqs[i]
+	}
+	fileNames := map[string]bool{}
+	var ids []int64
+	for _, p := range paths {
+		for _, sp := range splits(p) {
+			if id, ok := acqIDs[acqFold(sp[0])]; ok {
+				fileNames[sp[1]] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	type key struct {
+		acq  int64
+		name string
+	}
+	var files []db.ArchiveFile
+	if err := tx.Where("acq_id IN ? AND name IN ?", ids, slices.Collect(maps.Keys(fileNames))).Find(&files).Error; err != nil {
+		return nil, err
+	}
+	byKey := map[key]*db.ArchiveFile{}
+	for i := range files {
+		files[i].Acq = byID[files[i].AcqID]
+		byKey[key{files[i].AcqID, fileFold(files[i].Name)}] = &files[i]
+	}
+	for i, p := range paths {
+		for _, sp := range splits(p) {
+			if f := byKey[key{acqIDs[acqFold(sp[0])], fileFold(sp[1])}]; f != nil {
+				out[i] = f
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// foldASCII folds case as SQLite's NOCASE collation does: ASCII letters
+// only.
+func foldASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 // underRoot is a lexical, component-wise prefix test on normalised paths.

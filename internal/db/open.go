@@ -302,3 +302,11 @@ func (d *DB) NameEq(column string) string {
 	}
 	return column + " = ?"
 }
+
+// NameIn is NameEq for a list of names (a slice argument).
+func (d *DB) NameIn(column string) string {
+	if d.Engine == SQLite {
+		return column + " COLLATE NOCASE IN ?"
+	}
+	return column + " IN ?"
+}
