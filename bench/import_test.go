@@ -13,7 +13,7 @@ import (
 var (
 	// 100,000 files take over four minutes an engine at today's rate,
 	// too long for `make bench`: -small=10000,100000 measures them.
-	smallSizes = flag.String("small", "10000,50000", "comma-separated numbers of small files to import (item 1)")
+	smallSizes = flag.String("small", "10000,100000", "comma-separated numbers of small files to import (item 1)")
 	workerList = flag.String("workers", "2,4", "comma-separated num_workers for the smallest import (item 1); larger imports use 2")
 	traceSQL   = flag.Bool("sqltrace", false, "run imports and pulls with the statement-printing daemon and report statements per file (items 1, 4)")
 )
