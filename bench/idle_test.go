@@ -30,10 +30,12 @@ func BenchmarkIdle(b *testing.B) {
 		first := w.registerFiles(files, smallData)
 		w.addCopies(node, first, first+files-1)
 		d := w.startDaemon(daemonOpts{host: "alpenhost", workers: 2, interval: idleInterval})
-		d.waitPasses(1, time.Minute)
+		d.waitPasses(3, time.Minute)
 		daemons[engine] = d
 	}
-	// Start-up is over once every daemon has made a pass.
+	// Start-up is over once every daemon has made three passes: the first
+	// ones run the tasks a start queues (tidy-up, the first free-space
+	// readings).
 	cpu0 := map[string]time.Duration{}
 	for engine, d := range daemons {
 		t, err := cpuTime(d.pid())
@@ -42,9 +44,16 @@ func BenchmarkIdle(b *testing.B) {
 		}
 		cpu0[engine] = t
 	}
+	var stops []func()
+	for _, engine := range engines {
+		stops = append(stops, daemons[engine].profile("idle_"+engine))
+	}
 	start := time.Now()
 	time.Sleep(*idleWindow)
 	window := time.Since(start)
+	for _, stop := range stops {
+		stop()
+	}
 	for _, engine := range engines {
 		d := daemons[engine]
 		t, err := cpuTime(d.pid())
