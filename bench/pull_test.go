@@ -71,7 +71,7 @@ func pullSmall(b *testing.B, bins binaries, engine, src string, n int, remote bo
 		n           int
 	}{
 		{"same", "same filesystem (hard links)", n},
-		{"other", "another filesystem (tmpfs; local rsync per file)", *copyPullCount},
+		{"other", "another filesystem (tmpfs; an in-process copy per file)", *copyPullCount},
 	} {
 		// The pulls take the first files: a file list names them.
 		n := c.n
