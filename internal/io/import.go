@@ -299,44 +299,73 @@ func (im *importer) nameKey(name string) string {
 // lookup reads, with g (the database or a transaction), the acquisitions,
 // files and this node's copies of the candidates.
 func (im *importer) lookup(g *gorm.DB, cands []*candidate) (*indexState, error) {
-	st := &indexState{acqs: map[string]*db.ArchiveAcq{}, files: map[fileKey]*db.ArchiveFile{}, copies: map[int64]*db.ArchiveFileCopy{}}
-	acqNames := map[string]bool{}
-	fileNames := map[string]bool{}
+	st := &indexState{}
+	for _, read := range []func(*gorm.DB, []*candidate, *indexState) error{im.readAcqs, im.readFiles, im.readCopies} {
+		if err := read(g, cands, st); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// readAcqs (re)reads the candidates' acquisitions into st.
+func (im *importer) readAcqs(g *gorm.DB, cands []*candidate, st *indexState) error {
+	names := map[string]bool{}
 	for _, c := range cands {
-		acqNames[c.det.Acq] = true
-		fileNames[c.det.File] = true
+		names[c.det.Acq] = true
 	}
 	var acqs []db.ArchiveAcq
-	if err := g.Where("name IN ?", slices.Collect(maps.Keys(acqNames))).Find(&acqs).Error; err != nil {
-		return nil, err
+	if err := g.Where("name IN ?", slices.Collect(maps.Keys(names))).Find(&acqs).Error; err != nil {
+		return err
 	}
-	ids := make([]int64, 0, len(acqs))
+	st.acqs = make(map[string]*db.ArchiveAcq, len(acqs))
 	for i := range acqs {
 		st.acqs[im.nameKey(acqs[i].Name)] = &acqs[i]
-		ids = append(ids, acqs[i].ID)
 	}
-	if len(ids) == 0 {
-		return st, nil
+	return nil
+}
+
+// readFiles (re)reads the candidates' files in st's acquisitions into st.
+func (im *importer) readFiles(g *gorm.DB, cands []*candidate, st *indexState) error {
+	st.files = map[fileKey]*db.ArchiveFile{}
+	if len(st.acqs) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(st.acqs))
+	for _, a := range st.acqs {
+		ids = append(ids, a.ID)
+	}
+	names := map[string]bool{}
+	for _, c := range cands {
+		names[c.det.File] = true
 	}
 	var files []db.ArchiveFile
-	if err := g.Where("acq_id IN ? AND name IN ?", ids, slices.Collect(maps.Keys(fileNames))).Find(&files).Error; err != nil {
-		return nil, err
+	if err := g.Where("acq_id IN ? AND name IN ?", ids, slices.Collect(maps.Keys(names))).Find(&files).Error; err != nil {
+		return err
 	}
-	fileIDs := make([]int64, 0, len(files))
 	for i := range files {
 		st.files[fileKey{files[i].AcqID, im.nameKey(files[i].Name)}] = &files[i]
-		fileIDs = append(fileIDs, files[i].ID)
 	}
-	for chunk := range slices.Chunk(fileIDs, idChunk) {
+	return nil
+}
+
+// readCopies (re)reads this node's copies of st's files into st.
+func (im *importer) readCopies(g *gorm.DB, _ []*candidate, st *indexState) error {
+	st.copies = map[int64]*db.ArchiveFileCopy{}
+	ids := make([]int64, 0, len(st.files))
+	for _, f := range st.files {
+		ids = append(ids, f.ID)
+	}
+	for chunk := range slices.Chunk(ids, idChunk) {
 		var copies []db.ArchiveFileCopy
 		if err := g.Where("node_id = ? AND file_id IN ?", im.node.Row().ID, chunk).Find(&copies).Error; err != nil {
-			return nil, err
+			return err
 		}
 		for i := range copies {
 			st.copies[copies[i].FileID] = &copies[i]
 		}
 	}
-	return st, nil
+	return nil
 }
 
 func (st *indexState) acq(im *importer, c *candidate) *db.ArchiveAcq {
@@ -517,7 +546,7 @@ func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) 
 			acqRows = append(acqRows, db.ArchiveAcq{Name: c.det.Acq})
 		}
 	}
-	if st, err = insertRows(im, tx, cands, st, acqRows); err != nil {
+	if err := insertRows(tx, acqRows, func() error { return im.readAcqs(tx, cands, st) }); err != nil {
 		return err
 	}
 
@@ -535,7 +564,7 @@ func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) 
 		newFiles[fileKey{a.ID, im.nameKey(c.det.File)}] = true
 		fileRows = append(fileRows, db.ArchiveFile{AcqID: a.ID, Name: c.det.File, SizeB: &size, MD5Sum: &sum, Registered: now})
 	}
-	if st, err = insertRows(im, tx, cands, st, fileRows); err != nil {
+	if err := insertRows(tx, fileRows, func() error { return im.readFiles(tx, cands, st) }); err != nil {
 		return err
 	}
 
@@ -577,7 +606,7 @@ func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) 
 			c.copy = &cp
 		}
 	}
-	if st, err = insertRows(im, tx, cands, st, copyRows); err != nil {
+	if err := insertRows(tx, copyRows, func() error { return im.readCopies(tx, cands, st) }); err != nil {
 		return err
 	}
 
@@ -621,17 +650,17 @@ func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) 
 	return nil
 }
 
-// insertRows adds rows, many to a statement, and returns what the data
-// index then has for the candidates (st itself when there was nothing to
-// add).
-func insertRows[T any](im *importer, tx *gorm.DB, cands []*candidate, st *indexState, rows []T) (*indexState, error) {
+// insertRows adds rows, many to a statement, then has reread read back
+// the table they went into (a new acquisition has no files yet, a new file
+// no copies: the tables after it need no second look).
+func insertRows[T any](tx *gorm.DB, rows []T, reread func() error) error {
 	if len(rows) == 0 {
-		return st, nil
+		return nil
 	}
 	if err := tx.Omit(clause.Associations).CreateInBatches(rows, idChunk).Error; err != nil {
-		return nil, err
+		return err
 	}
-	return im.lookup(tx, cands)
+	return reread()
 }
 
 // QueueScan queues a scan of path (relative to the node root) that imports
