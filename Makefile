@@ -53,7 +53,7 @@ multihost:
 
 # Benchmarks: the real alpenhornd and alpenhorn on SQLite and on a MariaDB
 # server the harness starts (bench/RESULTS.md has the figures and how to
-# read them). About 16 minutes on 2 cores; needs about 15 GiB free in
+# read them). About 7 minutes on 2 cores; needs about 15 GiB free in
 # TMPDIR and 5 GiB in /dev/shm. BENCH picks scenarios (a regular
 # expression over the benchmark names), BENCH_ARGS sets their sizes, e.g.
 #   make bench BENCH=ImportSmall BENCH_ARGS='-small=10000 -workers=2'
