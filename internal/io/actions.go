@@ -51,25 +51,9 @@ func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files ...*d
  WHERE `+where+` ORDER BY a.id`, args...).Scan(&edges).Error
 		return edges, err
 	}
-	// matching returns the ids, among files, that the query (with the
-	// file ids as its last argument) selects; in chunks, to stay within
-	// the engines' limits on statement arguments.
-	matching := func(query string, args ...any) (map[int64]bool, error) {
-		found := map[int64]bool{}
-		for chunk := range slices.Chunk(files, idChunk) {
-			ids := make([]int64, len(chunk))
-			for i, f := range chunk {
-				ids[i] = f.ID
-			}
-			var got []int64
-			if err := tx.Raw(query, append(args, ids)...).Scan(&got).Error; err != nil {
-				return nil, err
-			}
-			for _, id := range got {
-				found[id] = true
-			}
-		}
-		return found, nil
+	ids := make([]int64, len(files))
+	for i, f := range files {
+		ids[i] = f.ID
 	}
 
 	syncs, err := load("a.node_from_id = ? AND a.group_to_id != ? AND a.autosync = ?", node.ID, node.GroupID, true)
@@ -77,7 +61,7 @@ func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files ...*d
 		return err
 	}
 	for _, e := range syncs {
-		present, err := matching(`SELECT DISTINCT c.file_id FROM archivefilecopy c JOIN storagenode n ON n.id = c.node_id
+		present, err := idsSelected(tx, ids, `SELECT DISTINCT c.file_id FROM archivefilecopy c JOIN storagenode n ON n.id = c.node_id
  WHERE n.group_id = ? AND c.has_file = 'Y' AND c.file_id IN ?`, e.Group)
 		if err != nil {
 			return err
@@ -103,19 +87,19 @@ func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files ...*d
 		return err
 	}
 	for _, e := range cleans {
-		held, err := matching(`SELECT file_id FROM archivefilecopy
+		held, err := idsSelected(tx, ids, `SELECT file_id FROM archivefilecopy
  WHERE node_id = ? AND has_file = 'Y' AND wants_file = 'Y' AND file_id IN ?`, e.NodeID)
 		if err != nil {
 			return err
 		}
-		ids := make([]int64, 0, len(held))
+		release := make([]int64, 0, len(held))
 		for _, f := range files {
 			if held[f.ID] {
-				ids = append(ids, f.ID)
+				release = append(release, f.ID)
 				log.Debugf("Autocleaning %s from node %s", FilePath(f), e.Node)
 			}
 		}
-		for chunk := range slices.Chunk(ids, idChunk) {
+		for chunk := range slices.Chunk(release, idChunk) {
 			err := tx.Model(&db.ArchiveFileCopy{}).
 				Where("node_id = ? AND has_file = ? AND wants_file = ? AND file_id IN ?", e.NodeID, db.HasYes, db.WantYes, chunk).
 				Updates(map[string]any{"wants_file": db.WantNo, "last_update": db.Now()}).Error
@@ -125,6 +109,22 @@ func postAdd(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files ...*d
 		}
 	}
 	return nil
+}
+
+// idsSelected returns which of ids the query selects: its last argument,
+// after args, is a list of ids ("… IN ?"). It runs once per idChunk ids.
+func idsSelected(g *gorm.DB, ids []int64, query string, args ...any) (map[int64]bool, error) {
+	found := map[int64]bool{}
+	for chunk := range slices.Chunk(ids, idChunk) {
+		var got []int64
+		if err := g.Raw(query, append(args, chunk)...).Scan(&got).Error; err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			found[id] = true
+		}
+	}
+	return found, nil
 }
 
 // idChunk is how many ids a statement lists at most (IN lists, multi-row

@@ -165,6 +165,10 @@ type candidate struct {
 	// transaction, since hashing is what takes time.
 	size int64
 	md5  string
+	// diskSize is the space the file takes on the node, for a new copy
+	// row (nil when unknown); read before the transaction too, which
+	// holds SQLite's write lock.
+	diskSize *int64
 	// What the transaction recorded.
 	acq     *db.ArchiveAcq
 	file    *db.ArchiveFile
@@ -444,6 +448,9 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 				continue
 			}
 		}
+		if size, err := im.nio.FileSize(c.path, true); err == nil {
+			c.diskSize = &size
+		}
 		keep = append(keep, c)
 	}
 	if len(keep) == 0 {
@@ -580,11 +587,8 @@ func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) 
 		existing := st.copies[c.file.ID]
 		switch {
 		case existing == nil:
-			cp := db.ArchiveFileCopy{FileID: c.file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes, Ready: true, LastUpdate: now}
-			if size, err := im.nio.FileSize(c.path, true); err == nil {
-				cp.SizeB = &size
-			}
-			copyRows = append(copyRows, cp)
+			copyRows = append(copyRows, db.ArchiveFileCopy{FileID: c.file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes,
+				Ready: true, SizeB: c.diskSize, LastUpdate: now})
 		case existing.HasFile != db.HasNo:
 			// Recorded by another worker since the look-up.
 			c.file, c.raced = nil, true

@@ -345,25 +345,14 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 // copiesPresent returns which of the requests' files the data index has
 // present ('Y') on the node, in one query.
 func (n *DefaultNode) copiesPresent(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) (map[int64]bool, error) {
-	present := map[int64]bool{}
-	err := n.env.DB.Retry(ctx, func(g *gorm.DB) error {
-		clear(present)
-		for chunk := range slices.Chunk(reqs, idChunk) {
-			ids := make([]int64, len(chunk))
-			for i, req := range chunk {
-				ids[i] = req.FileID
-			}
-			var got []int64
-			err := g.Model(&db.ArchiveFileCopy{}).Where("node_id = ? AND has_file = ? AND file_id IN ?", n.Row().ID, db.HasYes, ids).
-				Pluck("file_id", &got).Error
-			if err != nil {
-				return err
-			}
-			for _, id := range got {
-				present[id] = true
-			}
-		}
-		return nil
+	ids := make([]int64, len(reqs))
+	for i, req := range reqs {
+		ids[i] = req.FileID
+	}
+	var present map[int64]bool
+	err := n.env.DB.Retry(ctx, func(g *gorm.DB) (err error) {
+		present, err = idsSelected(g, ids, "SELECT file_id FROM archivefilecopy WHERE node_id = ? AND has_file = ? AND file_id IN ?", n.Row().ID, db.HasYes)
+		return err
 	})
 	return present, dbErr(err)
 }
