@@ -22,7 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // engines are the data index engines every database-bound scenario runs

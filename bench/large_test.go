@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/sshd"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshd"
 	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
 )
 

@@ -22,7 +22,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/demo"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/sshd"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshd"
 )
 
 // Bounds: the story takes a few minutes at most; a run stuck longer is

@@ -24,7 +24,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/demo"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/sshd"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshd"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
-	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/logtest"
 )
 
 // script writes an executable shell script into dir.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
-	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/logtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -228,6 +227,3 @@ func requires(cmd *cobra.Command, a string, aSet bool, b string, bSet bool) erro
 	}
 	return nil
 }
-
-// finite reports whether a float option value is a usable number.
-func finite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }

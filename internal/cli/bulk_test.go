@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // The tests of the bulk commands (group/node sync, node clean, node verify)

@@ -3,7 +3,7 @@ package cli
 import (
 	"testing"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestFileShow(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // fileRequests lists a file's transfer requests as "FROM>TO state".

@@ -14,7 +14,7 @@ import (
 	// The demo initialises the pattern_importer extension's tables.
 	_ "github.com/radiocosmology/alpenhorn-go/extensions/pattern_importer"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // The golden demo replays the CLI half of the alpenhorn demo transcript,

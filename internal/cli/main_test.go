@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }

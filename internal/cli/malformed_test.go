@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // malformed is one invocation a user can get wrong, and how alpenhorn must

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // Receipts that do not fit this data index's manifests are refused as a

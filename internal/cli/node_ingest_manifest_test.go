@@ -14,7 +14,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // shipped is a transport device filled and described at the source, then

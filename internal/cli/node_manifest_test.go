@@ -15,7 +15,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // The sneakernet tests use two data indexes of one engine, two "sites":

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestNodeShow(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // wantPending returns a check that the pending copy requests are these.

@@ -20,11 +20,12 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/config"
-	"github.com/radiocosmology/alpenhorn-go/internal/daemon/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
-	aio "github.com/radiocosmology/alpenhorn-go/internal/io"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
+	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
 )
 
@@ -61,7 +62,7 @@ type Daemon struct {
 	db      *db.DB
 	queue   *scheduler.Queue
 	pool    *scheduler.Pool
-	env     *aio.Env
+	env     *nodeio.Env
 	metrics *metrics.Metrics
 	watch   *watchers
 
@@ -153,7 +154,7 @@ func Run(opts Options) int {
 		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warnf("Database unavailable: %s.  Waiting for it.", index.Redact(err.Error()))
 	}
 	index.OnAvailable = func(ctx context.Context, down time.Duration) {
-		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Infof("Database available again after %s.", aio.PrettyDeltat(down))
+		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Infof("Database available again after %s.", format.DeltaT(down.Seconds()))
 	}
 
 	m := metrics.New(cfg.Hostname)
@@ -174,9 +175,9 @@ func Run(opts Options) int {
 	// Tasks run under a context of their own: a signal must let them
 	// finish, not cut them short.
 	taskCtx := logging.ContextWithThread(context.Background(), logging.MainThread)
-	d.pool = scheduler.NewPool(taskCtx, d.queue, scheduler.Options{Workers: cfg.NumWorkers, SerialOnly: serialOnly, IsDBError: aio.IsDBError})
+	d.pool = scheduler.NewPool(taskCtx, d.queue, scheduler.Options{Workers: cfg.NumWorkers, SerialOnly: serialOnly, IsDBError: db.IsError})
 	m.WatchScheduler(cfg.Hostname, d.queue, d.pool)
-	d.env = &aio.Env{DB: index, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m}
+	d.env = &nodeio.Env{DB: index, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m}
 	d.watch = &watchers{d: d}
 	d.pool.HandleSignals(taskCtx)
 
@@ -249,7 +250,7 @@ func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 			return exitError, err
 		}
 		elapsed := time.Since(start)
-		log.Infof("Main loop execution was %s.", aio.PrettyDeltat(elapsed))
+		log.Infof("Main loop execution was %s.", format.DeltaT(elapsed.Seconds()))
 		d.metrics.MainLoopTime.Set(elapsed.Seconds())
 		d.metrics.MainLoops.Inc()
 		log.Info(d.pool.Stats().String())
@@ -365,7 +366,7 @@ func (d *Daemon) pass(ctx context.Context) error {
 	// Nodes of this pass, and the groups they make available.
 	type groupEntry struct {
 		row   *db.StorageGroup
-		nodes []aio.Node
+		nodes []nodeio.Node
 		idle  bool
 	}
 	table := map[string]*groupEntry{}

@@ -14,12 +14,12 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
-	"github.com/radiocosmology/alpenhorn-go/internal/transfer/sshtest"
 )
 
 // TestAutoImport: a node (whose root is a symlink to its disk) is

@@ -4,18 +4,19 @@ import (
 	"context"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	aio "github.com/radiocosmology/alpenhorn-go/internal/io"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
+	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
 )
 
 // group is a storage group with at least one node available here.
 type group struct {
 	d   *Daemon
 	row *db.StorageGroup
-	io  aio.GroupIO // nil while its I/O class cannot be set up
+	io  nodeio.GroupIO // nil while its I/O class cannot be set up
 
 	// nodes are those the I/O class accepted this pass; nil when it
 	// refused them.
-	nodes []aio.Node
+	nodes []nodeio.Node
 	// initIdle: the nodes, and the group's own FIFO, were idle at the
 	// start of the pass.
 	initIdle bool
@@ -25,7 +26,7 @@ type group struct {
 
 // reinit takes this pass's row and nodes. It reports whether the group has
 // a working I/O instance.
-func (g *group) reinit(ctx context.Context, row *db.StorageGroup, nodes []aio.Node, idle bool) bool {
+func (g *group) reinit(ctx context.Context, row *db.StorageGroup, nodes []nodeio.Node, idle bool) bool {
 	log := g.d.log(ctx)
 	old := g.row
 	if g.io == nil || old.ID != row.ID || !eqPtr(old.IOClass, row.IOClass) || !eqPtr(old.IOConfig, row.IOConfig) {
@@ -35,7 +36,7 @@ func (g *group) reinit(ctx context.Context, row *db.StorageGroup, nodes []aio.No
 		}
 		g.row = row
 		fifo := g.d.queue.NewFIFO("Group " + row.Name)
-		gio, err := aio.NewGroupIO(g.d.env, row, fifo)
+		gio, err := nodeio.NewGroupIO(g.d.env, row, fifo)
 		if err != nil {
 			g.d.queue.CloseFIFO(fifo)
 			log.Error(err.Error())
@@ -130,13 +131,13 @@ func (g *group) updatePulls(ctx context.Context) error {
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
-	copies, err := aio.GroupCopies(ctx, g.d.db, g.row.ID,
+	copies, err := index.GroupCopies(ctx, g.d.db, g.row.ID,
 		"c.file_id IN (SELECT r.file_id FROM archivefilecopyrequest r WHERE r.group_to_id = ? AND r.completed = 0 AND r.cancelled = 0)",
 		g.row.ID)
 	if err != nil {
 		return err
 	}
-	byFile := map[int64][]aio.GroupCopy{}
+	byFile := map[int64][]index.GroupCopy{}
 	for _, c := range copies {
 		byFile[c.FileID] = append(byFile[c.FileID], c)
 	}
@@ -153,18 +154,18 @@ func (g *group) updatePulls(ctx context.Context) error {
 		if handled[req.FileID] {
 			continue
 		}
-		path := aio.FilePath(req.File)
+		path := req.File.Path()
 		src := req.NodeFrom
 		result := func(r string) {
 			g.d.metrics.RequestsCompleted.WithLabelValues("copy", r, src.Name, g.row.Name).Inc()
 		}
 
-		state, _ := aio.GroupState(byFile[req.FileID])
+		state, _ := index.GroupState(byFile[req.FileID])
 		switch state {
 		case db.HasYes:
 			handled[req.FileID] = true
 			log.Infof("Cancelling pull request for %s: already present in group %s.", path, g.row.Name)
-			if err := aio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+			if err := nodeio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
 				return err
 			}
 			result("duplicate")
@@ -182,7 +183,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 		switch p.srcState() {
 		case db.HasNo, db.HasCorrupt:
 			log.Warnf("Cancelling request for %s: not available on node %s. [file_id=%d]", path, src.Name, req.FileID)
-			if err := aio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+			if err := nodeio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
 				return err
 			}
 			result("missing")
@@ -191,7 +192,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 			log.Infof("Skipping request for %s: source needs check on node %s.", path, src.Name)
 			continue
 		}
-		remote, err := aio.NewRemote(g.d.env, src)
+		remote, err := nodeio.NewRemote(g.d.env, src)
 		if err != nil {
 			log.Errorf("Skipping request for %s: %v", path, err)
 			continue
@@ -208,7 +209,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 			return err
 		}
 	}
-	return aio.PullAll(ctx, g.io, pulls)
+	return nodeio.PullAll(ctx, g.io, pulls)
 }
 
 // updateIdle runs the I/O class's idle hook when the update ran and left

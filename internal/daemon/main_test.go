@@ -3,7 +3,7 @@ package daemon_test
 import (
 	"testing"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }

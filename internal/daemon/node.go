@@ -12,9 +12,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
-	aio "github.com/radiocosmology/alpenhorn-go/internal/io"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
 )
 
@@ -44,19 +46,19 @@ type node struct {
 	lock nodeLock
 }
 
-type ioRef struct{ aio.NodeIO }
+type ioRef struct{ nodeio.NodeIO }
 
 func (n *node) Name() string         { return n.Row().Name }
 func (n *node) Row() *db.StorageNode { return n.row.Load() }
 
-func (n *node) IO() aio.NodeIO {
+func (n *node) IO() nodeio.NodeIO {
 	if r := n.io.Load(); r != nil {
 		return r.NodeIO
 	}
 	return nil
 }
 
-func (n *node) setIO(nio aio.NodeIO) {
+func (n *node) setIO(nio nodeio.NodeIO) {
 	if nio == nil {
 		n.io.Store(nil)
 		return
@@ -89,7 +91,7 @@ func (n *node) reinit(ctx context.Context, row *db.StorageNode) bool {
 	}
 	n.row.Store(row)
 	fifo := n.d.queue.NewFIFO("Node " + row.Name)
-	nio, err := aio.NewNodeIO(n.d.env, row, fifo)
+	nio, err := nodeio.NewNodeIO(n.d.env, row, fifo)
 	if err != nil {
 		n.d.queue.CloseFIFO(fifo)
 		n.d.log(ctx).Error(err.Error())
@@ -165,10 +167,10 @@ func (n *node) checkInit(ctx context.Context) (bool, error) {
 		switch {
 		case nio.CheckInit(ctx):
 			log.Infof("Node \"%s\" already initialised.", row.Name)
-			return scheduler.Done(), aio.CompleteImport(ctx, n.d.env, &req, n.Row(), "duplicate")
+			return scheduler.Done(), nodeio.CompleteImport(ctx, n.d.env, &req, n.Row(), "duplicate")
 		case nio.Init(ctx) && nio.CheckInit(ctx):
 			log.Infof("Node \"%s\" initialised.", row.Name)
-			return scheduler.Done(), aio.CompleteImport(ctx, n.d.env, &req, n.Row(), "success")
+			return scheduler.Done(), nodeio.CompleteImport(ctx, n.d.env, &req, n.Row(), "success")
 		}
 		log.Warnf("Initialisation failed for node \"%s\".", row.Name)
 		return scheduler.Done(), nil
@@ -180,13 +182,13 @@ func (n *node) checkInit(ctx context.Context) (bool, error) {
 // updateFreeSpace measures and records the node's free space.
 func (n *node) updateFreeSpace(ctx context.Context) error {
 	avail, ok := n.IO().BytesAvail(ctx, false)
-	row, err := aio.UpdateAvailGB(ctx, n.d.db, n.Row(), avail, ok)
+	row, err := index.UpdateAvailGB(ctx, n.d.db, n.Row(), avail, ok)
 	if err != nil {
 		return err
 	}
 	n.setRow(row)
 	if row.AvailGB != nil {
-		n.d.log(ctx).Infof("Node %s: %s available.", row.Name, aio.PrettyBytes(*row.AvailGB*math.Exp2(30)))
+		n.d.log(ctx).Infof("Node %s: %s available.", row.Name, format.BytesFloat(*row.AvailGB*math.Exp2(30)))
 	}
 	return nil
 }
@@ -217,12 +219,12 @@ func (n *node) update(ctx context.Context) error {
 	log.Infof("Updating node \"%s\".", row.Name)
 	n.d.metrics.NodeUpdate.WithLabelValues(row.Name).Inc()
 
-	checks, err := aio.LoadCopies(ctx, n.d.db, "c.node_id = ? AND c.has_file = 'M' AND c.wants_file != 'N'", row.ID)
+	checks, err := index.LoadCopies(ctx, n.d.db, "c.node_id = ? AND c.has_file = 'M' AND c.wants_file != 'N'", row.ID)
 	if err != nil {
 		return err
 	}
 	for _, c := range checks {
-		log.Infof("Checking copy \"%s\" on node %s.", aio.FilePath(c.File), row.Name)
+		log.Infof("Checking copy \"%s\" on node %s.", c.File.Path(), row.Name)
 		n.ioHappened = true
 		nio.Check(ctx, c)
 	}
@@ -249,11 +251,11 @@ func (n *node) updateDelete(ctx context.Context) error {
 	var needed int64
 	if row.UnderMin() && !row.Archive() {
 		needed = int64((row.MinAvailGB - *row.AvailGB) * math.Exp2(30))
-		log.Infof("Hit minimum available space on %s -- will attempt to free %s.", row.Name, aio.PrettyBytes(float64(needed)))
+		log.Infof("Hit minimum available space on %s -- will attempt to free %s.", row.Name, format.BytesFloat(float64(needed)))
 		filter = "c.wants_file != 'Y'"
 	}
 	where := "c.node_id = ? AND c.has_file != 'N' AND " + filter
-	copies, err := aio.LoadCopies(ctx, n.d.db, where, row.ID)
+	copies, err := index.LoadCopies(ctx, n.d.db, where, row.ID)
 	if err != nil || len(copies) == 0 {
 		return err
 	}
@@ -279,7 +281,7 @@ func (n *node) updateDelete(ctx context.Context) error {
 			continue
 		}
 		if pending[c.FileID] {
-			log.Infof("Skipping delete of %s on node %s: transfer pending", aio.FilePath(c.File), row.Name)
+			log.Infof("Skipping delete of %s on node %s: transfer pending", c.File.Path(), row.Name)
 			continue
 		}
 		if needed > 0 {
@@ -319,7 +321,7 @@ func (n *node) updateImport(ctx context.Context) error {
 	root := filepath.Clean(*row.Root)
 	for i := range reqs {
 		req := &reqs[i]
-		done := func(result string) error { return aio.CompleteImport(ctx, n.d.env, req, row, result) }
+		done := func(result string) error { return nodeio.CompleteImport(ctx, n.d.env, req, row, result) }
 		switch {
 		case filepath.IsAbs(req.Path):
 			log.Infof("Not importing to \"%s\" absolute path: %s", row.Name, req.Path)
@@ -334,7 +336,7 @@ func (n *node) updateImport(ctx context.Context) error {
 				log.Warnf("Ignoring request for import of invalid path \"%s\": %s", req.Path, reason)
 				err = done("invalid")
 			} else {
-				err = aio.ImportFile(ctx, n.d.env, n, req.Path, req.Register, req)
+				err = nodeio.ImportFile(ctx, n.d.env, n, req.Path, req.Register, req)
 			}
 		}
 		if err != nil {
@@ -356,7 +358,7 @@ func (n *node) scanRequest(ctx context.Context, root string, req *db.ArchiveFile
 	}
 	if err != nil {
 		log.Warnf("Ignoring import request of unresolvable scan path: %s: %v", full, err)
-		return aio.CompleteImport(ctx, n.d.env, req, row, "invalid")
+		return nodeio.CompleteImport(ctx, n.d.env, req, row, "invalid")
 	}
 	// The root is resolved too, so that a root reached through a symlink
 	// does not put every scan out of tree.
@@ -367,9 +369,9 @@ func (n *node) scanRequest(ctx context.Context, root string, req *db.ArchiveFile
 	rel, err := fsutil.Rel(realRoot, resolved)
 	if err != nil {
 		log.Warnf("Ignoring import request of out-of-tree scan path: %s", resolved)
-		return aio.CompleteImport(ctx, n.d.env, req, row, "invalid")
+		return nodeio.CompleteImport(ctx, n.d.env, req, row, "invalid")
 	}
-	aio.QueueScan(ctx, n.d.env, n, fmt.Sprintf("Scan \"%s\" on %s", rel, row.Name), rel, req.Register, req, 0)
+	nodeio.QueueScan(ctx, n.d.env, n, fmt.Sprintf("Scan \"%s\" on %s", rel, row.Name), rel, req.Register, req, 0)
 	return nil
 }
 
@@ -381,7 +383,7 @@ func (n *node) updateOutbound(ctx context.Context) error {
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
-	remote, err := aio.NewRemote(n.d.env, row)
+	remote, err := nodeio.NewRemote(n.d.env, row)
 	if err != nil {
 		log.Error(err.Error())
 		return nil
@@ -390,7 +392,7 @@ func (n *node) updateOutbound(ctx context.Context) error {
 	for _, p := range reqs {
 		state := p.srcState()
 		if state != db.HasYes {
-			log.Infof("Ignoring ready request for %s on node %s: %s.", aio.FilePath(p.req.File), row.Name, reasons[state])
+			log.Infof("Ignoring ready request for %s on node %s: %s.", p.req.File.Path(), row.Name, reasons[state])
 			continue
 		}
 		if !remote.PullReady(p.src) {
@@ -440,12 +442,12 @@ func (n *node) autoVerify(ctx context.Context, count int) error {
 		}
 		n.avNext = ids[0]
 	}
-	copies, err := aio.LoadCopiesLimit(ctx, n.d.db, count, where+" AND c.id >= ?", row.ID, n.avNext)
+	copies, err := index.LoadCopiesLimit(ctx, n.d.db, count, where+" AND c.id >= ?", row.ID, n.avNext)
 	if err != nil {
 		return err
 	}
 	if len(copies) < count {
-		more, err := aio.LoadCopiesLimit(ctx, n.d.db, count-len(copies), where, row.ID)
+		more, err := index.LoadCopiesLimit(ctx, n.d.db, count-len(copies), where, row.ID)
 		if err != nil {
 			return err
 		}
@@ -463,7 +465,7 @@ func (n *node) autoVerify(ctx context.Context, count int) error {
 		if now.Sub(c.LastUpdate.Time) <= minAge {
 			continue
 		}
-		log.Infof("Auto-verifing copy \"%s\" on node %s.", aio.FilePath(c.File), row.Name)
+		log.Infof("Auto-verifing copy \"%s\" on node %s.", c.File.Path(), row.Name)
 		err := n.d.db.Retry(ctx, func(g *gorm.DB) error {
 			return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", c.ID).
 				Updates(map[string]any{"has_file": db.HasMaybe, "last_update": db.Now()}).Error

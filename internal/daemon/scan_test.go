@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // TestLargeScan: a scan finding more new files than it queues at once

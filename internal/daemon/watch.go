@@ -12,8 +12,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
-	aio "github.com/radiocosmology/alpenhorn-go/internal/io"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
 )
 
@@ -58,7 +58,7 @@ func (w *watchers) update(ctx context.Context, n *node) {
 
 	log := w.d.log(ctx)
 	mode := n.IO().Watch()
-	if mode == aio.WatchNone {
+	if mode == nodeio.WatchNone {
 		class := "Default"
 		if row.IOClass != nil {
 			class = *row.IOClass
@@ -69,7 +69,7 @@ func (w *watchers) update(ctx context.Context, n *node) {
 	wctx, cancel := context.WithCancel(logging.ContextWithThread(context.Background(), observerThread))
 	nw := &watcher{root: root, stop: cancel, done: make(chan struct{})}
 	var run func()
-	if mode == aio.WatchNative {
+	if mode == nodeio.WatchNative {
 		fsw, err := fsnotify.NewWatcher()
 		if err != nil {
 			cancel()
@@ -91,7 +91,7 @@ func (w *watchers) update(ctx context.Context, n *node) {
 		defer close(nw.done)
 		run()
 	}()
-	aio.QueueScan(ctx, w.d.env, n, "Catch-up on "+row.Name, ".", true, nil, scheduler.RequeueOnDBError)
+	nodeio.QueueScan(ctx, w.d.env, n, "Catch-up on "+row.Name, ".", true, nil, scheduler.RequeueOnDBError)
 }
 
 // stop ends the watcher of the named node, if any, and waits for it.
@@ -159,7 +159,7 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 		case <-ctx.Done():
 			return
 		case <-flush.C:
-			aio.ImportFiles(ctx, w.d.env, n, pending, true)
+			nodeio.ImportFiles(ctx, w.d.env, n, pending, true)
 			pending = nil
 		case err, ok := <-fsw.Errors:
 			if !ok {
@@ -168,7 +168,7 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost: look at the whole tree again.
 				log.Warnf("Missed file events on node \"%s\"; scanning it.", n.Name())
-				aio.QueueScan(ctx, w.d.env, n, "Catch-up on "+n.Name(), ".", true, nil, scheduler.RequeueOnDBError)
+				nodeio.QueueScan(ctx, w.d.env, n, "Catch-up on "+n.Name(), ".", true, nil, scheduler.RequeueOnDBError)
 				continue
 			}
 			log.Warnf("Watching node \"%s\": %v", n.Name(), err)
@@ -237,7 +237,7 @@ func (w *watchers) poll(ctx context.Context, n *node, root string) {
 				}
 			}
 		}
-		aio.ImportFiles(ctx, w.d.env, n, found, true)
+		nodeio.ImportFiles(ctx, w.d.env, n, found, true)
 		files, locks = newFiles, newLocks
 	}
 }

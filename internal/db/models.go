@@ -82,6 +82,10 @@ type ArchiveFile struct {
 
 func (ArchiveFile) TableName() string { return "archivefile" }
 
+// Path is the file's path relative to a node root, "acq/name"; Acq must be
+// loaded.
+func (f *ArchiveFile) Path() string { return f.Acq.Name + "/" + f.Name }
+
 // ArchiveFileCopy is a file's copy on a node.
 type ArchiveFileCopy struct {
 	ID         int64     `gorm:"column:id;primaryKey"`

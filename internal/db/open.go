@@ -246,6 +246,9 @@ func Retryable(err error) bool {
 // Retry runs fn until it succeeds, fails with an error that is not
 // retryable, or ctx ends. fn must be safe to repeat: one statement, or a
 // whole transaction that rolled back.
+//
+// An error it returns is an *Error: whatever fn failed with, it failed in
+// the data index's work, so callers need not mark it themselves.
 func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 	delay := 100 * time.Millisecond
 	for {
@@ -254,12 +257,12 @@ func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 			d.reached(ctx)
 		}
 		if !Retryable(err) {
-			return err
+			return marked(err)
 		}
 		d.unreachable(ctx, err)
 		select {
 		case <-ctx.Done():
-			return err
+			return marked(err)
 		case <-time.After(delay):
 		}
 		if delay < 5*time.Second {
@@ -285,6 +288,28 @@ func (d *DB) reached(ctx context.Context) {
 	if since := d.downSince.Swap(0); since != 0 && d.OnAvailable != nil {
 		d.OnAvailable(ctx, time.Since(time.Unix(0, since)))
 	}
+}
+
+// Error marks a failure of a statement or transaction run through Retry,
+// after the retries it allows. The daemon's worker pool restarts a worker
+// on one, as for a fresh connection, where any other failure only drops the
+// task.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsError reports whether err is, or wraps, an *Error.
+func IsError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+func marked(err error) error {
+	if err == nil || IsError(err) {
+		return err
+	}
+	return &Error{Err: err}
 }
 
 // Transaction runs fn in one transaction, retried as a whole when the

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // TestRetryOutage: while the MariaDB server is down, statements run

@@ -12,7 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/logging/logtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/logtest"
 )
 
 // acceptUnder returns a detector accepting files below the directory acq.

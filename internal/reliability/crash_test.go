@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // Crash scenario sizes. Each engine's run imports crashFiles files and

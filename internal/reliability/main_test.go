@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
-	"github.com/radiocosmology/alpenhorn-go/internal/sshd"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshd"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }

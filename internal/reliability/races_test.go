@@ -13,11 +13,11 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
-	"github.com/radiocosmology/alpenhorn-go/internal/transfer/sshtest"
 )
 
 // Races scenario sizes.

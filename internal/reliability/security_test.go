@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
-	"github.com/radiocosmology/alpenhorn-go/internal/transfer/sshtest"
 )
 
 // snapshotTree returns every file under dir with its content, and every

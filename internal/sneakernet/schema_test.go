@@ -12,7 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/transfer/sshtest"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshtest"
 )
 
 func needRsync(t *testing.T) {

@@ -1,9 +1,0 @@
-package io
-
-import (
-	"testing"
-
-	"github.com/radiocosmology/alpenhorn-go/internal/testdb"
-)
-
-func TestMain(m *testing.M) { testdb.Main(m) }

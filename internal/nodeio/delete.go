@@ -1,0 +1,113 @@
+package nodeio
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+)
+
+// delete removes the copies with the given ids from the node, each only if
+// enough good copies remain on archive nodes (index.RequiredArchiveCopies).
+// The copies are re-read first, so one wanted again (or already gone) since
+// it was queued is left alone.
+func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	node := n.Row()
+	cands, err := index.DeletionCandidates(ctx, n.env.DB, node, ids)
+	if err != nil {
+		return err
+	}
+	required := index.RequiredArchiveCopies(node)
+	for _, cand := range cands {
+		c := cand.Copy
+		name := c.File.Path()
+		if cand.ArchiveCount < required {
+			log.Warnf("Too few archive copies (%d) to delete %s on %s.", cand.ArchiveCount, name, node.Name)
+			n.checkKept(ctx, c, c.HasFile)
+			continue
+		}
+		path, err := n.abs(name)
+		if err != nil {
+			log.Warnf("Error deleting %s: %v", name, err)
+			continue
+		}
+		claim, err := index.ClaimDeletion(ctx, n.env.DB, node, cand)
+		if err != nil {
+			return err
+		}
+		switch {
+		case claim.Pending:
+			log.Infof("Skipping delete of %s on node %s: transfer pending", name, node.Name)
+			continue
+		case !claim.OK && claim.Count >= 0:
+			log.Warnf("Too few archive copies (%d) to delete %s on %s.", claim.Count, name, node.Name)
+			n.checkKept(ctx, c, claim.Was)
+			continue
+		case !claim.OK:
+			// Wanted again, or gone, since the batch was read.
+			continue
+		}
+		switch err := os.Remove(path); {
+		case err == nil:
+			n.env.Metrics.DeletedFiles.WithLabelValues(node.Name).Inc()
+			if c.File.SizeB != nil && *c.File.SizeB > 0 {
+				n.env.Metrics.DeletedBytes.WithLabelValues(node.Name).Add(float64(*c.File.SizeB))
+			}
+			log.Infof("Removed file copy %s on %s", name, node.Name)
+		case errors.Is(err, fs.ErrNotExist):
+			log.Infof("File copy %s missing on %s during delete", name, node.Name)
+		default:
+			log.Warnf("Error deleting %s: %v", name, err)
+			// The file is still there: the copy counts again.
+			if err := index.UnclaimDeletion(ctx, n.env.DB, c.ID, claim.Was); err != nil {
+				return err
+			}
+			continue
+		}
+		n.prune(ctx, filepath.Dir(path))
+		if err := index.RecordDeleted(ctx, n.env.DB, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkKept queues a check of a released copy in doubt ('M') that must be
+// kept, for lack of other archive copies. Released copies are not checked,
+// since they are to go (see the node update); one that cannot go would
+// otherwise stay in doubt for ever: counted as no copy, and holding back
+// every pull into its group ("needs check"), which in turn holds back the
+// deletion of the pulls' sources.
+func (n *DefaultNode) checkKept(ctx context.Context, c *db.ArchiveFileCopy, state db.HasFile) {
+	if state != db.HasMaybe {
+		return
+	}
+	logging.FromContext(ctx, logging.LoggerIODefaultTasks).Infof("Checking copy \"%s\" on node %s.", c.File.Path(), n.Row().Name)
+	n.outer.Check(ctx, c)
+}
+
+// prune removes dir and its parents up to (not including) the root while
+// they are empty, holding the tree lock so that no pull is creating them.
+func (n *DefaultNode) prune(ctx context.Context, dir string) {
+	log := logging.FromContext(ctx, logging.LoggerIOUtil)
+	node := n.Row()
+	n.tree.removing(func() {
+		err := fsutil.PruneEmptyDirs(n.root(), dir, func(d string, err error) {
+			if err != nil {
+				log.Warnf("Error deleting directory %s on %s: %v", d, node.Name, err)
+				return
+			}
+			log.Infof("Removed directory %s on %s", d, node.Name)
+		})
+		if err != nil {
+			log.Warnf("Error deleting directory %s on %s: %v", dir, node.Name, err)
+		}
+	})
+}

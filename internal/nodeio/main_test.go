@@ -1,0 +1,9 @@
+package nodeio
+
+import (
+	"testing"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }

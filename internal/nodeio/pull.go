@@ -1,0 +1,631 @@
+package nodeio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
+	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
+)
+
+// pullBatch is how many requests one task serves when their pulls are hard
+// links, and how many pre-pull searches one task makes. A link costs a
+// millisecond or less, far less than the statements that recorded it one
+// by one; a batch records its links with a fixed ten or so statements, which
+// 256 links make negligible (a few hundredths of a statement per pull).
+// Larger batches gain nothing more and cost more: a daemon killed between
+// the links and their record leaves that many files on disk unrecorded,
+// each to be found by the pre-pull search and verified in full (a linked
+// file may be large) after the restart, and a stop waits for the batch in
+// progress. Each batch fits in one IN list and one multi-row INSERT
+// (index.IDChunk).
+const pullBatch = 256
+
+// pendingPulls holds the reservations of pull tasks that are queued but
+// have not started: those are released by Stop if the node goes away and
+// its queued tasks are discarded. A started pull releases its own.
+type pendingPulls struct {
+	mu   sync.Mutex
+	size map[int64]int64 // by request id
+}
+
+func fileSize(f *db.ArchiveFile) int64 {
+	if f.SizeB == nil {
+		return 0
+	}
+	return *f.SizeB
+}
+
+// BatchPuller is an I/O instance, of a group or a node, that takes many
+// requests at once, to serve them with fewer tasks and statements than
+// one Pull each would.
+type BatchPuller interface {
+	PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error
+}
+
+// PullAll hands reqs to p's Pull: together if p is a BatchPuller, else one
+// by one.
+func PullAll(ctx context.Context, p interface {
+	Pull(context.Context, *db.ArchiveFileCopyRequest) error
+}, reqs []*db.ArchiveFileCopyRequest) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	if b, ok := p.(BatchPuller); ok {
+		return b.PullBatch(ctx, reqs)
+	}
+	for _, req := range reqs {
+		if err := p.Pull(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pull queues the pull of req's file onto the node, as PullBatch does.
+func (n *DefaultNode) Pull(ctx context.Context, req *db.ArchiveFileCopyRequest) error {
+	return n.PullBatch(ctx, []*db.ArchiveFileCopyRequest{req})
+}
+
+// PullBatch queues the pulls of reqs onto the node, unless the node is
+// below its minimum free space or at its maximum total; a file that would
+// not fit beside the pulls already promised space is skipped. Pulls that
+// will be hard links are served pullBatch to a task (pullLinks); the others
+// get a task each, their transfer taking far longer than their statements.
+func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
+	log := logging.FromContext(ctx, logging.LoggerIODefault)
+	node := n.Row()
+	if node.UnderMin() {
+		for range reqs {
+			log.Infof("Skipping pull for StorageNode %s: hit minimum free space: (%.2f GiB < %.2f GiB)",
+				node.Name, *node.AvailGB, node.MinAvailGB)
+		}
+		return nil
+	}
+	// Nothing is pulled between the decisions on one batch: the total is
+	// the same for all of them.
+	over, total, err := index.OverMax(ctx, n.env.DB, node)
+	if err != nil {
+		return err
+	}
+	if over {
+		for range reqs {
+			log.Infof("Skipping pull for StorageNode %s: node full. (%.2f GiB >= %.2f GiB)", node.Name, total, *node.MaxTotalGB)
+		}
+		return nil
+	}
+
+	// Links are batched by source node, so that a task's name (the
+	// requests' ids, the source and this node) says what it does.
+	var sources []int64
+	links := map[int64][]*db.ArchiveFileCopyRequest{}
+	for _, req := range reqs {
+		size := fileSize(req.File)
+		if !n.outer.reserve(ctx, size) {
+			log.Warnf("Skipping request for %s: insufficient space on node %s.", req.File.Path(), node.Name)
+			continue
+		}
+		if !n.addPending(req.ID, size) {
+			// Already queued (a request dispatched again before its
+			// task ran).
+			n.outer.release(size)
+			continue
+		}
+		if !linkable(n.env, req.NodeFrom, node) {
+			n.queuePull(ctx, req)
+			continue
+		}
+		if links[req.NodeFromID] == nil {
+			sources = append(sources, req.NodeFromID)
+		}
+		links[req.NodeFromID] = append(links[req.NodeFromID], req)
+	}
+	for _, src := range sources {
+		for batch := range slices.Chunk(links[src], pullBatch) {
+			n.queue(ctx, batch, n.pullLinks)
+		}
+	}
+	return nil
+}
+
+// queuePull queues a task pulling one request whose reservation is
+// pending.
+func (n *DefaultNode) queuePull(ctx context.Context, req *db.ArchiveFileCopyRequest) {
+	n.queue(ctx, []*db.ArchiveFileCopyRequest{req}, func(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, _ map[int64]int64) error {
+		return n.pull(ctx, reqs[0])
+	})
+}
+
+// queue queues a task running work on reqs (of one source node), whose
+// reservations are pending. The task takes them over when it starts and
+// releases those still in held (work may hand some on) when it ends; if it
+// cannot be queued they are released at once. It is named
+// "AFCR#1: src -> dst", or "AFCR#1, #2, #3: src -> dst" for several.
+func (n *DefaultNode) queue(ctx context.Context, reqs []*db.ArchiveFileCopyRequest,
+	work func(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, held map[int64]int64) error) {
+	ids := make([]string, len(reqs))
+	for i, req := range reqs {
+		ids[i] = strconv.FormatInt(req.ID, 10)
+	}
+	name := fmt.Sprintf("AFCR#%s: %s -> %s", strings.Join(ids, ", #"), reqs[0].NodeFrom.Name, n.Row().Name)
+	step := func(ctx context.Context, t *scheduler.Task) (scheduler.Next, error) {
+		held := map[int64]int64{}
+		for _, req := range reqs {
+			if size, ok := n.takePending(req.ID); ok {
+				held[req.ID] = size
+			}
+		}
+		t.OnCleanup(func() {
+			for _, size := range held {
+				n.outer.release(size)
+			}
+		})
+		return scheduler.Done(), work(ctx, reqs, held)
+	}
+	if !n.env.Queue.Submit(ctx, n.fifo, name, step, 0) {
+		for _, req := range reqs {
+			if size, ok := n.takePending(req.ID); ok {
+				n.outer.release(size)
+			}
+		}
+	}
+}
+
+// addPending records the reservation of a pull about to be queued; false
+// if the request is queued already.
+func (n *DefaultNode) addPending(id, size int64) bool {
+	n.pending.mu.Lock()
+	defer n.pending.mu.Unlock()
+	if n.pending.size == nil {
+		n.pending.size = map[int64]int64{}
+	}
+	if _, dup := n.pending.size[id]; dup {
+		return false
+	}
+	n.pending.size[id] = size
+	return true
+}
+
+// takePending hands the reservation of a queued pull over to its running
+// task; false if it was already released.
+func (n *DefaultNode) takePending(id int64) (int64, bool) {
+	n.pending.mu.Lock()
+	defer n.pending.mu.Unlock()
+	size, ok := n.pending.size[id]
+	delete(n.pending.size, id)
+	return size, ok
+}
+
+// Stop releases the space reserved for pulls that never started; the daemon
+// calls it after discarding the node's queued tasks.
+func (n *DefaultNode) Stop() {
+	n.pending.mu.Lock()
+	held := n.pending.size
+	n.pending.size = nil
+	n.pending.mu.Unlock()
+	for _, size := range held {
+		n.outer.release(size)
+	}
+}
+
+// linkable reports whether a pull from src onto dst tries a hard link: a
+// local source, and both nodes archive nodes or neither.
+func linkable(env *Env, src, dst *db.StorageNode) bool {
+	return env.Local(src) && src.Archive() == dst.Archive()
+}
+
+// pulled is a transfer that succeeded, to be recorded.
+type pulled struct {
+	req        *db.ArchiveFileCopyRequest
+	start, end time.Time
+}
+
+// pull carries out a copy request: the destination is this node.
+func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) error {
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	state, err := index.FileCopyState(ctx, n.env.DB, req.FileID, n.Row().ID)
+	if err != nil {
+		return err
+	}
+	if state == db.HasYes {
+		return n.cancelPresent(ctx, req)
+	}
+	job, placeholder, err := n.prepare(ctx, req)
+	if job == nil {
+		return err
+	}
+
+	start := time.Now()
+	err = n.transferFile(ctx, req, *job)
+	os.Remove(placeholder)
+	if ctx.Err() != nil {
+		// The daemon is stopping: the transfer was cut short and leaves
+		// nothing behind; the request stays pending.
+		log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
+		return nil
+	}
+	if err != nil {
+		err = n.pullFailed(ctx, req, err)
+	} else {
+		err = n.record(ctx, []pulled{{req: req, start: start, end: time.Now()}})
+	}
+	if err != nil {
+		return err
+	}
+	return n.updateAvail(ctx)
+}
+
+// pullLinks carries out copy requests whose pulls try a hard link: one
+// query for the copies already on the node, the links, then one
+// transaction recording them all. A request whose link proves impossible
+// (another filesystem) is handed on, with its reservation, to a pull task
+// of its own, so that its copy runs beside the others.
+//
+// A daemon killed between a link and its record leaves the file on disk
+// unrecorded and its request pending: the pre-pull search of the next
+// pass finds it there and has it checked, as it does after any pull cut
+// short.
+func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, held map[int64]int64) error {
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	present, err := n.copiesPresent(ctx, reqs)
+	if err != nil {
+		return err
+	}
+	var done []pulled
+	tried := false
+	for _, req := range reqs {
+		if present[req.FileID] {
+			if err := n.cancelPresent(ctx, req); err != nil {
+				return err
+			}
+			continue
+		}
+		job, placeholder, err := n.prepare(ctx, req)
+		if job == nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		start := time.Now()
+		err = n.link(ctx, req, *job)
+		os.Remove(placeholder)
+		if ctx.Err() != nil {
+			// The daemon is stopping: nothing is recorded, and the
+			// links made stay on disk for the next start to find.
+			for _, p := range done {
+				log.Warnf("Pull of %s abandoned: %v", p.req.File.Path(), context.Cause(ctx))
+			}
+			log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
+			return nil
+		}
+		if errors.Is(err, transfer.ErrNoLink) {
+			size := held[req.ID]
+			delete(held, req.ID)
+			if n.addPending(req.ID, size) {
+				n.queuePull(ctx, req)
+			} else {
+				n.outer.release(size)
+			}
+			continue
+		}
+		tried = true
+		if err != nil {
+			if err := n.pullFailed(ctx, req, err); err != nil {
+				return err
+			}
+			continue
+		}
+		done = append(done, pulled{req: req, start: start, end: time.Now()})
+	}
+	if err := n.record(ctx, done); err != nil {
+		return err
+	}
+	if !tried {
+		return nil
+	}
+	return n.updateAvail(ctx)
+}
+
+// copiesPresent returns which of the requests' files the data index has
+// present ('Y') on the node, in one query.
+func (n *DefaultNode) copiesPresent(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) (map[int64]bool, error) {
+	ids := make([]int64, len(reqs))
+	for i, req := range reqs {
+		ids[i] = req.FileID
+	}
+	var present map[int64]bool
+	err := n.env.DB.Retry(ctx, func(g *gorm.DB) (err error) {
+		present, err = index.IDsSelected(g, ids, "SELECT file_id FROM archivefilecopy WHERE node_id = ? AND has_file = ? AND file_id IN ?", n.Row().ID, db.HasYes)
+		return err
+	})
+	return present, err
+}
+
+// cancelPresent cancels a request whose file turned out to be on the node
+// already.
+func (n *DefaultNode) cancelPresent(ctx context.Context, req *db.ArchiveFileCopyRequest) error {
+	node := n.Row()
+	logging.FromContext(ctx, logging.LoggerIODefaultTasks).Infof("Cancelling pull request for %s to %s: already present.", req.File.Path(), node.Name)
+	if err := CancelRequest(ctx, n.env, req.ID); err != nil {
+		return err
+	}
+	n.env.Metrics.RequestsCompleted.WithLabelValues("copy", "duplicate", req.NodeFrom.Name, req.GroupTo.Name).Inc()
+	return nil
+}
+
+// prepare describes req's transfer, creates the destination's directory
+// and places the placeholder that keeps it from being pruned while the
+// transfer runs. A nil job means the request is skipped: err is then what
+// the task returns.
+func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest) (job *transfer.Job, placeholder string, err error) {
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	env := n.env
+	file := req.File
+	path := file.Path()
+
+	remote, err := NewRemote(env, req.NodeFrom)
+	if err != nil {
+		log.Errorf("Skipping request for %s: %v", path, err)
+		return nil, "", nil
+	}
+	j := transfer.Job{
+		Src:     remote.FilePath(file),
+		Expect:  transfer.Expect{Size: fileSize(file)},
+		Timeout: transfer.PullTimeout(fileSize(file), env.Settings.PullTimeoutBase, env.Settings.PullBytesPerSecond),
+	}
+	if file.MD5Sum != nil {
+		j.Expect.MD5 = *file.MD5Sum
+	}
+	if !env.Local(req.NodeFrom) {
+		if _, err := remote.FileAddr(file); err != nil {
+			log.Warnf("Skipping request for %s due to unconfigured route to host for node %s.", path, req.NodeFrom.Name)
+			return nil, "", nil
+		}
+		j.Host = *req.NodeFrom.Username + "@" + *req.NodeFrom.Address
+	}
+	if j.Dst, err = n.abs(path); err != nil {
+		log.Errorf("Skipping request for %s: %v", path, err)
+		return nil, "", nil
+	}
+
+	dir := filepath.Dir(j.Dst)
+	placeholder = fsutil.PlaceholderPath(j.Dst)
+	var mkErr error
+	n.tree.creating(func() {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			log.Infof("Creating directory \"%s\".", dir)
+			if mkErr = os.MkdirAll(dir, 0o755); mkErr != nil {
+				return
+			}
+		}
+		// The placeholder keeps the directory from being pruned while
+		// the transfer runs without the lock.
+		if _, err := os.Lstat(j.Dst); errors.Is(err, os.ErrNotExist) {
+			mkErr = fsutil.CreatePlaceholder(j.Dst)
+		}
+	})
+	if mkErr != nil {
+		os.Remove(placeholder)
+		return nil, "", n.pullFailed(ctx, req, &transfer.Error{Op: "mkdir", Err: mkErr, Output: mkErr.Error()})
+	}
+	return &j, placeholder, nil
+}
+
+// updateAvail records the node's free space after pulls.
+func (n *DefaultNode) updateAvail(ctx context.Context) error {
+	avail, ok := n.outer.BytesAvail(ctx, true)
+	if !ok {
+		return nil
+	}
+	row, err := index.UpdateAvailGB(ctx, n.env.DB, n.Row(), avail, true)
+	if err != nil {
+		return err
+	}
+	n.SetStorage(row)
+	return nil
+}
+
+// transferFile picks the method: for a remote source bbcp if installed (and
+// the paths suit it), else rsync over ssh; for a local one a hard link when
+// both nodes are archive nodes or neither is, else an in-process copy.
+func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) error {
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	path := req.File.Path()
+	have := func(cmd string) bool { _, err := exec.LookPath(cmd); return err == nil }
+
+	if !n.env.Local(req.NodeFrom) {
+		switch {
+		case have("bbcp") && transfer.BbcpSafe(job.Src) && transfer.BbcpSafe(job.Dst):
+			log.Infof("Pulling remote file %s using bbcp", path)
+			defer n.running(transfer.MethodBbcp, "1")()
+			_, err := transfer.BbcpPull(ctx, job, scheduler.WorkerID(ctx))
+			return err
+		case have("rsync"):
+			log.Infof("Pulling remote file %s using rsync", path)
+			defer n.running(transfer.MethodRsync, "1")()
+			_, err := transfer.RsyncPull(ctx, job)
+			return err
+		}
+		log.Error("No commands available to complete remote pull.")
+		return &transfer.Error{Op: "pull", Err: errors.New("no transfer command")}
+	}
+
+	if linkable(n.env, req.NodeFrom, n.Row()) {
+		if err := n.link(ctx, req, job); !errors.Is(err, transfer.ErrNoLink) {
+			return err
+		}
+	}
+	// Copied in process rather than by rsync (upstream's choice): the
+	// copy must be checked against the recorded MD5, and hashing while
+	// copying reads the source once, where rsync writes the copy and it
+	// must then be read again.
+	log.Infof("Pulling local file %s using internal copy", path)
+	defer n.running(transfer.MethodInternal, "0")()
+	_, err := transfer.Copy(ctx, job)
+	return err
+}
+
+// link pulls a local file by hard link; transfer.ErrNoLink if the two
+// nodes cannot share it.
+func (n *DefaultNode) link(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) error {
+	done := n.running(transfer.MethodLink, "0")
+	_, err := transfer.HardLink(ctx, job)
+	done()
+	if err == nil {
+		logging.FromContext(ctx, logging.LoggerIODefaultTasks).Infof("Hardlinked local file %s", req.File.Path())
+	}
+	return err
+}
+
+// running counts a transfer in progress in the metrics; the returned
+// function ends it.
+func (n *DefaultNode) running(method transfer.Method, remote string) func() {
+	g := n.env.Metrics.PullRunning.WithLabelValues(string(method), remote, n.Row().Name)
+	g.Inc()
+	return g.Dec
+}
+
+// pullFailed records a failed pull. The request stays pending; when the
+// source copy may be to blame it is marked suspect ('M'), which holds the
+// request back until the source has been checked.
+func (n *DefaultNode) pullFailed(ctx context.Context, req *db.ArchiveFileCopyRequest, terr error) error {
+	log := logging.FromContext(ctx, logging.LoggerIOUtil)
+	env := n.env
+	transfers := func(result string) {
+		env.Metrics.Transfers.WithLabelValues(result, req.NodeFrom.Name, req.GroupTo.Name).Inc()
+	}
+	suspect := func() error {
+		return env.DB.Retry(ctx, func(g *gorm.DB) error {
+			return g.Model(&db.ArchiveFileCopy{}).Where("file_id = ? AND node_id = ?", req.FileID, req.NodeFromID).
+				Updates(map[string]any{"has_file": db.HasMaybe, "last_update": db.Now()}).Error
+		})
+	}
+
+	var te *transfer.Error
+	output := terr.Error()
+	if errors.As(terr, &te) {
+		output = te.Output
+	}
+	if output == "" {
+		output = "Unspecified error."
+	}
+	switch {
+	case te != nil && te.Integrity:
+		// The file arrived, but not as recorded: it was never given its
+		// final name.
+		log.Errorf("MD5 mismatch on node %s; Marking source file %s on node %d suspect.", n.Row().Name, req.File.Name, req.NodeFromID)
+		log.Infof("Output: %s", output)
+		transfers("integrity")
+		return suspect()
+	case transfer.SourceSuspect(terr):
+		log.Error("Copy failed.  Marking source file suspect.")
+		log.Infof("Output: %s", output)
+		transfers("check_src")
+		return suspect()
+	}
+	log.Error("Copy failed")
+	log.Infof("Output: %s", output)
+	transfers("failure")
+	return nil
+}
+
+// record registers successful pulls in one transaction: the new copies
+// (a copy row already there, 'N' or 'X', is updated), the requests
+// completed with their transfer times, and the auto-actions of the new
+// files. Each pull is logged complete once the transaction has committed,
+// so that the line never announces a copy the data index does not have.
+func (n *DefaultNode) record(ctx context.Context, pulls []pulled) error {
+	if len(pulls) == 0 {
+		return nil
+	}
+	env := n.env
+	node := n.Row()
+	sizes := make([]*int64, len(pulls))
+	files := make([]*db.ArchiveFile, len(pulls))
+	for i, p := range pulls {
+		if s, err := n.outer.FileSize(p.req.File.Path(), true); err == nil {
+			sizes[i] = &s
+		}
+		files[i] = p.req.File
+	}
+	upsert := clause.OnConflict{
+		Columns:   []clause.Column{{Name: "file_id"}, {Name: "node_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"has_file", "wants_file", "ready", "size_b", "last_update"}),
+	}
+	err := env.DB.Transaction(ctx, func(tx *gorm.DB) error {
+		// Built afresh on every attempt: an insert that failed and is
+		// retried must not carry the ids the failed attempt was given.
+		now := db.Now()
+		copies := make([]db.ArchiveFileCopy, len(pulls))
+		for i, p := range pulls {
+			copies[i] = db.ArchiveFileCopy{FileID: p.req.FileID, NodeID: node.ID, HasFile: db.HasYes, WantsFile: db.WantYes,
+				Ready: true, SizeB: sizes[i], LastUpdate: now}
+		}
+		if err := tx.Clauses(upsert).CreateInBatches(copies, index.IDChunk).Error; err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(pulls, index.IDChunk) {
+			if err := completeRequests(tx, chunk); err != nil {
+				return err
+			}
+		}
+		return index.AutoActions(ctx, tx, node, files...)
+	})
+	if err != nil {
+		return err
+	}
+
+	log := logging.FromContext(ctx, logging.LoggerIOUtil)
+	for _, p := range pulls {
+		req := p.req
+		size := fileSize(req.File)
+		elapsed := p.end.Sub(p.start)
+		rate := float64(size)
+		if s := elapsed.Seconds(); s > 0 {
+			rate /= s
+		}
+		log.Infof("Pull of %s complete. Transferred %s in %s [%s/s]", req.File.Path(), format.BytesFloat(float64(size)), format.DeltaT(elapsed.Seconds()), format.BytesFloat(rate))
+		env.Metrics.RequestsCompleted.WithLabelValues("copy", "success", req.NodeFrom.Name, req.GroupTo.Name).Inc()
+		env.Metrics.Transfers.WithLabelValues("success", req.NodeFrom.Name, req.GroupTo.Name).Inc()
+		env.Metrics.PulledBytes.WithLabelValues(req.NodeFrom.Name, req.GroupTo.Name).Add(float64(size))
+	}
+	return nil
+}
+
+// completeRequests marks the requests of pulls completed, each with its
+// own transfer times, in one statement.
+func completeRequests(tx *gorm.DB, pulls []pulled) error {
+	var started, completed strings.Builder
+	var startArgs, endArgs []any
+	ids := make([]int64, len(pulls))
+	for i, p := range pulls {
+		ids[i] = p.req.ID
+		started.WriteString(" WHEN ? THEN ?")
+		completed.WriteString(" WHEN ? THEN ?")
+		startArgs = append(startArgs, p.req.ID, db.NewTime(p.start))
+		endArgs = append(endArgs, p.req.ID, db.NewTime(p.end))
+	}
+	return tx.Model(&db.ArchiveFileCopyRequest{}).Where("id IN ?", ids).Updates(map[string]any{
+		"completed":          true,
+		"transfer_started":   gorm.Expr("CASE id"+started.String()+" END", startArgs...),
+		"transfer_completed": gorm.Expr("CASE id"+completed.String()+" END", endArgs...),
+	}).Error
+}
