@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
@@ -188,6 +189,45 @@ func TestTimestampsAsPythonWritesThem(t *testing.T) {
 			t.Errorf("ctime %q", got)
 		}
 	})
+}
+
+// TestTimestampsStoredAsNumbers reads DATETIME columns that SQLite holds
+// as numbers: the Python alpenhorn's peewee writes 0 as an integer, other
+// tools write epoch seconds, whole or fractional.
+func TestTimestampsStoredAsNumbers(t *testing.T) {
+	d := initialised(t, testdb.SQLiteURL(t))
+	acq := db.ArchiveAcq{Name: "acq"}
+	if err := d.Gorm.Create(&acq).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		stored string
+		ctime  string
+	}{
+		{"0", "-"},
+		{"0.0", "-"},
+		{"1740179227", "Fri Feb 21 23:07:07 2025 UTC"},
+		{"1740179227.5", "Fri Feb 21 23:07:07 2025 UTC"},
+	} {
+		if err := d.Gorm.Exec(`DELETE FROM archivefile`).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Gorm.Exec(`INSERT INTO archivefile (acq_id, name, registered) VALUES (?, 'f', `+c.stored+`)`, acq.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		var typ string
+		d.Gorm.Raw(`SELECT typeof(registered) FROM archivefile`).Scan(&typ)
+		if typ != "integer" && typ != "real" {
+			t.Fatalf("%s stored as %s, not as a number", c.stored, typ)
+		}
+		var back db.ArchiveFile
+		if err := d.Gorm.First(&back, "name = 'f'").Error; err != nil {
+			t.Fatalf("%s: %v", c.stored, err)
+		}
+		if got := format.Ctime(&back.Registered.Time); got != c.ctime {
+			t.Errorf("%s shown as %q, want %q", c.stored, got, c.ctime)
+		}
+	}
 }
 
 // TestArgumentsRoundTrip stores and finds again every kind of argument the

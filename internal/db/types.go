@@ -3,6 +3,7 @@ package db
 import (
 	"database/sql/driver"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -54,8 +55,26 @@ func (t *Time) Scan(src any) error {
 	case nil:
 		t.Time = time.Time{}
 		return nil
+	case int64:
+		t.Time = unixTime(float64(v))
+		return nil
+	case float64:
+		t.Time = unixTime(v)
+		return nil
 	}
 	return fmt.Errorf("cannot read %T as a timestamp", src)
+}
+
+// unixTime reads a number stored in a DATETIME column (SQLite keeps any
+// value): the Python alpenhorn writes 0 for "never", other tools write
+// epoch seconds. 0 reads as the zero time, which the CLI shows as "-", as
+// upstream shows an unset time.
+func unixTime(sec float64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	whole := math.Floor(sec)
+	return time.Unix(int64(whole), int64((sec-whole)*1e9)).UTC().Truncate(time.Microsecond)
 }
 
 func (t *Time) parse(s string) error {
