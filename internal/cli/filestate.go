@@ -13,9 +13,6 @@ type copyStates struct {
 	corrupt, healthy, missing, suspect bool
 }
 
-// any reports whether at least one state flag was given.
-func (s copyStates) any() bool { return s.corrupt || s.healthy || s.missing || s.suspect }
-
 // where returns the SQL condition on the archivefilecopy rows called alias
 // that the flags select (index.CopyStates.Where).
 func (s copyStates) where(alias string) string {
