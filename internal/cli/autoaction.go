@@ -7,12 +7,13 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 // autoAction is what group autosync and node autoclean, which turn one
 // flag of the auto-action edge from a node to a group on or off, differ in.
 type autoAction struct {
-	flag string // the column: "autosync" or "autoclean"
+	flag index.AutoAction
 	// nodeFirst: the command takes NODE before GROUP, and looks it up first.
 	nodeFirst bool
 	// added and removed are the messages, formats taking the stored name of
@@ -35,7 +36,7 @@ func autoActionCommand(a *App, use, short, removeHelp string, act autoAction) *c
 			if node.GroupID == group.ID && !remove {
 				return "", fmt.Errorf("can't enable %s: Node \"%s\" is in group \"%s\"", act.flag, nodeName, groupName)
 			}
-			changed, err := setTransferAction(tx, node.ID, group.ID, act.flag, !remove)
+			changed, err := index.SetAutoAction(tx, node.ID, group.ID, act.flag, !remove)
 			if err != nil || !changed {
 				return "No change", err
 			}
@@ -70,29 +71,4 @@ func (act autoAction) resolve(d *db.DB, tx *gorm.DB, nodeName, groupName string)
 	}
 	node, err := resolveNode(d, tx, nodeName, "no such node: %s")
 	return node, group, err
-}
-
-// setTransferAction sets one flag ("autosync" or "autoclean") of the
-// auto-action edge from a node to a group, creating the edge when turning
-// a flag on. It reports whether anything changed.
-func setTransferAction(tx *gorm.DB, nodeID, groupID int64, flag string, on bool) (bool, error) {
-	var rows []db.StorageTransferAction
-	if err := tx.Where("node_from_id = ? AND group_to_id = ?", nodeID, groupID).Limit(1).Find(&rows).Error; err != nil {
-		return false, err
-	}
-	if len(rows) == 0 {
-		if !on {
-			return false, nil
-		}
-		edge := db.StorageTransferAction{NodeFromID: nodeID, GroupToID: groupID, Autosync: flag == "autosync", Autoclean: flag == "autoclean"}
-		return true, tx.Create(&edge).Error
-	}
-	current := rows[0].Autosync
-	if flag == "autoclean" {
-		current = rows[0].Autoclean
-	}
-	if current == on {
-		return false, nil
-	}
-	return true, tx.Model(&db.StorageTransferAction{}).Where("id = ?", rows[0].ID).Update(flag, on).Error
 }

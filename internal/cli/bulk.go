@@ -1,19 +1,18 @@
 package cli
 
 // Shared parts of the bulk commands (group sync, node sync, node clean,
-// node verify): the -F option, the file list they read once, the report a
-// phase prints after its transaction, and statements over many ids.
+// node verify): the -F option, the file list they read once, and the report
+// a phase prints after its transaction.
 
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 // addFileListFlag defines -F/--file-list.
@@ -97,6 +96,14 @@ func (l *listedFiles) resolve(d *db.DB, tx *gorm.DB, rootNode *string) error {
 // no file admits nothing (decision D-flist).
 func (l *listedFiles) admits(id int64) bool { return !l.given || l.ids[id] }
 
+// admit is the list as a plan's filter.
+func (l *listedFiles) admit() index.Admit {
+	if !l.given {
+		return nil
+	}
+	return l.admits
+}
+
 // runBulk opens the data index and runs the check/confirm/update flow of
 // a bulk command. Each pass reads the file list if need be, runs run in a
 // transaction of its own, and prints the report once the transaction has
@@ -138,32 +145,4 @@ func (a *App) print(r report) {
 	for _, line := range r {
 		a.Echo("%s", line)
 	}
-}
-
-// idChunk bounds the length of the IN lists of bulk statements, so that
-// a statement stays short whatever the number of rows.
-const idChunk = 500
-
-// execByIDs runs an UPDATE whose WHERE clause ends in "id IN ?" once per
-// chunk of ids, and returns the total number of rows changed. The ids are
-// written into the statement rather than bound (they are numbers from the
-// database, and the SQLite driver binds parameters in quadratic time).
-func execByIDs(tx *gorm.DB, sql string, ids []int64, args ...any) (int64, error) {
-	var total int64
-	for start := 0; start < len(ids); start += idChunk {
-		list := []byte{'('}
-		for i, id := range ids[start:min(start+idChunk, len(ids))] {
-			if i > 0 {
-				list = append(list, ',')
-			}
-			list = strconv.AppendInt(list, id, 10)
-		}
-		list = append(list, ')')
-		res := tx.Exec(strings.TrimSuffix(sql, "?")+string(list), args...)
-		if res.Error != nil {
-			return total, res.Error
-		}
-		total += res.RowsAffected
-	}
-	return total, nil
 }

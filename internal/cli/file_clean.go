@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileCleanCommand) }
@@ -55,16 +56,15 @@ func fileCleanCommand(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Only rows that really change are counted, as MySQL reports them.
-			q := tx.Model(&db.ArchiveFileCopy{}).Where("file_id = ? AND wants_file <> ?", file.ID, wants)
+			var nodeID int64
 			if node != nil {
-				q = q.Where("node_id = ?", node.ID)
+				nodeID = node.ID
 			}
-			res := q.Update("wants_file", wants)
-			if res.Error != nil {
-				return res.Error
+			n, err := index.SetFileWants(tx, file.ID, nodeID, wants)
+			if err != nil {
+				return err
 			}
-			out = append(out, cleanMessage(res.RowsAffected, path, node, cancel, now))
+			out = append(out, cleanMessage(n, path, node, cancel, now))
 			return nil
 		})
 		// What was said before a failure (the archive-node warning) stays said.

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileImportCommand) }
@@ -27,8 +28,7 @@ func fileImportCommand(a *App) *cobra.Command {
 				return "", err
 			}
 			// The path goes to the daemon as typed; it resolves it against the node root.
-			req := db.ArchiveFileImportRequest{NodeID: node.ID, Path: path, Register: registerNew, Timestamp: db.TimePtr(db.Now())}
-			return "Added new import request.", tx.Create(&req).Error
+			return "Added new import request.", index.CreateImportRequest(tx, node.ID, path, false, registerNew)
 		})
 	})
 	cmd.Flags().BoolVarP(&registerNew, "register-new", "n", false, "register the file in the data index if it is not there yet")

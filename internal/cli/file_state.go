@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileStateCommand) }
@@ -39,28 +40,28 @@ func fileStateCommand(a *App) *cobra.Command {
 		if err := notBoth(cmd, "ready", ready, "unready", unready); err != nil {
 			return err
 		}
-		var u copyUpdate
+		var u index.CopyChange
 		readyLeft := ready
 		if set != "" {
 			s, ok := settableStates[strings.ToLower(set)]
 			if !ok {
 				return usageErrorf(cmd, "invalid state for --set: %s", set)
 			}
-			u.has = &s.has
+			u.Has = &s.has
 			if s.wants != "" {
-				u.wants = &s.wants
+				u.Wants = &s.wants
 			}
 			if ready {
 				if s.has != db.HasYes {
 					return errNotReadyable
 				}
 				on := true
-				u.ready = &on
+				u.Ready = &on
 				readyLeft = false
 			}
 		}
 		return a.write(cmd, func(d *db.DB, tx *gorm.DB) (string, error) {
-			return u.apply(d, tx, path, nodeName, readyLeft, unready)
+			return applyCopyChange(d, tx, u, path, nodeName, readyLeft, unready)
 		})
 	})
 	cmd.Flags().StringVar(&set, "set", "", "record `STATE` (healthy, suspect, corrupt, missing or absent)")
@@ -69,25 +70,13 @@ func fileStateCommand(a *App) *cobra.Command {
 	return cmd
 }
 
-// copyUpdate is the change file state makes; nil fields stay as they are.
-type copyUpdate struct {
-	has   *db.HasFile
-	wants *db.WantsFile
-	ready *bool
-}
-
-// apply records the update on the copy of the file on the node and
+// applyCopyChange records u on the copy of the file on the node and
 // returns the message to print. ready and unready are the ready-bit flags
 // not already folded into u.
-func (u copyUpdate) apply(d *db.DB, tx *gorm.DB, path, nodeName string, ready, unready bool) (string, error) {
+func applyCopyChange(d *db.DB, tx *gorm.DB, u index.CopyChange, path, nodeName string, ready, unready bool) (string, error) {
 	file, node, cp, err := resolveCopy(d, tx, path, nodeName)
 	if err != nil {
 		return "", err
-	}
-	// A copy recorded as present must be wanted; one merely removable stays so.
-	if u.has != nil && *u.has != db.HasNo && (cp == nil || cp.WantsFile == db.WantNo) {
-		yes := db.WantYes
-		u.wants = &yes
 	}
 	switch {
 	case ready:
@@ -95,47 +84,14 @@ func (u copyUpdate) apply(d *db.DB, tx *gorm.DB, path, nodeName string, ready, u
 			return "", errNotReadyable
 		}
 		on := true
-		u.ready = &on
+		u.Ready = &on
 	case unready:
 		no := false
-		u.ready = &no
+		u.Ready = &no
 	}
-	if cp == nil {
-		if u.has == nil || (*u.has == db.HasNo && *u.wants == db.WantNo) {
-			return "No change.", nil
-		}
-		row := db.ArchiveFileCopy{FileID: file.ID, NodeID: node.ID, HasFile: *u.has, WantsFile: *u.wants, LastUpdate: db.Now()}
-		if u.ready != nil {
-			row.Ready = *u.ready
-		}
-		return "State updated.", tx.Create(&row).Error
-	}
-	// Only a real change counts, as MySQL reports it.
-	set := map[string]any{}
-	if u.has != nil {
-		set["has_file"] = *u.has
-	}
-	if u.wants != nil {
-		set["wants_file"] = *u.wants
-	}
-	if u.ready != nil {
-		set["ready"] = *u.ready
-	}
-	var differs []string
-	var args []any
-	for col, v := range set {
-		differs = append(differs, col+" <> ?")
-		args = append(args, v)
-	}
-	res := tx.Model(&db.ArchiveFileCopy{}).
-		Where("id = ?", cp.ID).
-		Where(strings.Join(differs, " OR "), args...).
-		Updates(set)
-	if res.Error != nil {
-		return "", res.Error
-	}
-	if res.RowsAffected == 0 {
-		return "No change.", nil
+	changed, err := index.RecordCopyState(tx, file.ID, node.ID, cp, u)
+	if err != nil || !changed {
+		return "No change.", err
 	}
 	return "State updated.", nil
 }

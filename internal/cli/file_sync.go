@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileSyncCommand) }
@@ -47,7 +48,7 @@ func fileSyncCommand(a *App) *cobra.Command {
 			if there.state() == db.HasYes {
 				return fmt.Sprintf("Not done: %s already present on Node \"%s\" in destination Group \"%s\".", path, there.node, to), nil
 			}
-			cp, err := copyOn(tx, file.ID, src.ID)
+			cp, err := index.CopyOn(tx, file.ID, src.ID)
 			if err != nil {
 				return "", err
 			}
@@ -58,8 +59,7 @@ func fileSyncCommand(a *App) *cobra.Command {
 				}
 				forced = "File missing from source: forcing request.\n"
 			}
-			req := db.ArchiveFileCopyRequest{FileID: file.ID, NodeFromID: src.ID, GroupToID: dest.ID, Timestamp: db.TimePtr(db.Now())}
-			return forced + "Request submitted.", tx.Create(&req).Error
+			return forced + "Request submitted.", index.CreateCopyRequests(tx, src.ID, dest.ID, []int64{file.ID})
 		})
 	})
 	f := cmd.Flags()
@@ -73,29 +73,29 @@ func fileSyncCommand(a *App) *cobra.Command {
 // cancelFileSync cancels the pending requests for a file, limited to a
 // source node and a destination group when they are named.
 func cancelFileSync(d *db.DB, tx *gorm.DB, fileID int64, from, to string) (string, error) {
-	q := tx.Model(&db.ArchiveFileCopyRequest{}).Where("file_id = ? AND cancelled = ? AND completed = ?", fileID, false, false)
+	var nodeID, groupID int64
 	if from != "" {
 		node, err := resolveNode(d, tx, from, "no such node: %s")
 		if err != nil {
 			return "", err
 		}
-		q = q.Where("node_from_id = ?", node.ID)
+		nodeID = node.ID
 	}
 	if to != "" {
 		group, err := resolveGroup(d, tx, to, "no such group: %s")
 		if err != nil {
 			return "", err
 		}
-		q = q.Where("group_to_id = ?", group.ID)
+		groupID = group.ID
 	}
-	res := q.Update("cancelled", true)
+	n, err := index.CancelFileCopyRequests(tx, fileID, nodeID, groupID)
 	switch {
-	case res.Error != nil:
-		return "", res.Error
-	case res.RowsAffected == 1:
+	case err != nil:
+		return "", err
+	case n == 1:
 		return "Cancelled 1 request.", nil
-	case res.RowsAffected > 1:
-		return fmt.Sprintf("Cancelled %d requests.", res.RowsAffected), nil
+	case n > 1:
+		return fmt.Sprintf("Cancelled %d requests.", n), nil
 	}
 	return "No requests to cancel.", nil
 }

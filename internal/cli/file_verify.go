@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileVerifyCommand) }
@@ -33,7 +34,7 @@ func fileVerifyCommand(a *App) *cobra.Command {
 			case db.HasCorrupt:
 				descriptor = "corrupt "
 			}
-			err = tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", cp.ID).Update("has_file", db.HasMaybe).Error
+			_, err = index.SetHasFile(tx, []int64{cp.ID}, db.HasMaybe)
 			return fmt.Sprintf("Requesting verification of %sfile \"%s\".", descriptor, path), err
 		})
 	})

@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"strings"
-
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 // copyStates is the set of --corrupt/--healthy/--missing/--suspect flags
@@ -14,31 +13,14 @@ type copyStates struct {
 	corrupt, healthy, missing, suspect bool
 }
 
-// any reports whether at least one state flag was given.
-func (s copyStates) any() bool { return s.corrupt || s.healthy || s.missing || s.suspect }
-
 // where returns the SQL condition on the archivefilecopy rows called alias
-// that the flags select, OR-ed together; no flag means healthy. Copies
-// released for removal match none of the states.
+// that the flags select (index.CopyStates.Where).
 func (s copyStates) where(alias string) string {
-	if !s.any() {
-		s.healthy = true
-	}
-	var terms []string
-	add := func(on bool, has, wants string) {
-		if on {
-			terms = append(terms, "("+alias+".has_file = '"+has+"' AND "+alias+".wants_file "+wants+")")
-		}
-	}
-	add(s.corrupt, "X", "<> 'N'")
-	add(s.healthy, "Y", "<> 'N'")
-	add(s.missing, "N", "= 'Y'")
-	add(s.suspect, "M", "<> 'N'")
-	return "(" + strings.Join(terms, " OR ") + ")"
+	return index.CopyStates{Corrupt: s.corrupt, Healthy: s.healthy, Missing: s.missing, Suspect: s.suspect}.Where(alias)
 }
 
 // healthyCopy is the condition for a healthy copy: present and not released.
-func healthyCopy(alias string) string { return copyStates{healthy: true}.where(alias) }
+func healthyCopy(alias string) string { return index.HealthyCopy(alias) }
 
 // groupState is the state of a file in a storage group: the best has_file
 // among the file's copies on the group's nodes (Y, then M, then X), and the
@@ -117,19 +99,17 @@ func foldStates(rows []groupCopy, key func(groupCopy) int64) (map[int64]*groupSt
 // groupCopies returns the copy rows matching cond (on the archivefilecopy
 // alias c and the storagenode alias n) in row order, with their groups.
 func groupCopies(tx *gorm.DB, cond string, args ...any) ([]groupCopy, error) {
-	var rows []groupCopy
-	err := tx.Table("archivefilecopy AS c").
-		Select("c.file_id AS file_id, n.group_id AS group_id, c.has_file AS has_file, n.name AS node").
-		Joins("JOIN storagenode AS n ON n.id = c.node_id").
-		Where(cond, args...).
-		Order("c.id").
-		Scan(&rows).Error
-	return rows, err
+	rows, err := index.NodeCopies(tx, cond, args...)
+	out := make([]groupCopy, len(rows))
+	for i, r := range rows {
+		out[i] = groupCopy(r)
+	}
+	return out, err
 }
 
 // fileGroupState returns the state of one file in one group.
 func fileGroupState(tx *gorm.DB, fileID, groupID int64) (groupState, error) {
-	rows, err := groupCopies(tx, "c.file_id = ? AND n.group_id = ?", fileID, groupID)
+	rows, err := index.FileGroupCopies(tx, fileID, groupID)
 	var s groupState
 	for _, r := range rows {
 		s.meet(r.HasFile, r.Node)
@@ -148,18 +128,8 @@ func resolveCopy(d *db.DB, tx *gorm.DB, path, nodeName string) (*db.ArchiveFile,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cp, err := copyOn(tx, file.ID, node.ID)
+	cp, err := index.CopyOn(tx, file.ID, node.ID)
 	return file, node, cp, err
-}
-
-// copyOn returns the copy of a file on a node, or nil.
-func copyOn(tx *gorm.DB, fileID, nodeID int64) (*db.ArchiveFileCopy, error) {
-	var rows []db.ArchiveFileCopy
-	err := tx.Where("file_id = ? AND node_id = ?", fileID, nodeID).Order("id").Limit(1).Find(&rows).Error
-	if err != nil || len(rows) == 0 {
-		return nil, err
-	}
-	return &rows[0], nil
 }
 
 // nounFor picks the singular or plural form of a word for a count.

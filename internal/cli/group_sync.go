@@ -1,18 +1,15 @@
 package cli
 
 import (
-	"cmp"
-	"database/sql"
 	"fmt"
-	"slices"
 	"sort"
-	"strconv"
 
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("group", groupSyncCommand) }
@@ -112,21 +109,14 @@ func (s *syncRun) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report) 
 	return s.syncPhase(d, tx, node, group, acqIDs(acqs), update, first, out)
 }
 
-// syncFile is a file that a sync would copy.
-type syncFile struct {
-	id        int64
-	acq, path string
-	size      sql.NullInt64
-}
-
 // sizeOf sums file sizes; one unknown size makes the sum unknown.
-func sizeOf(files []*syncFile) string {
+func sizeOf(files []*index.SyncFile) string {
 	var total int64
 	for _, f := range files {
-		if !f.size.Valid {
+		if !f.Size.Valid {
 			return "unknown size"
 		}
-		total += f.size.Int64
+		total += f.Size.Int64
 	}
 	return format.BytesInt(total)
 }
@@ -136,70 +126,19 @@ func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *
 	if err != nil {
 		return false, err
 	}
-	// A file is skipped when it is on some node of the destination group
-	// (in any state of wants_file) or healthy in any target group.
-	q := `SELECT f.id, a.name, f.name, f.size_b
-	FROM archivefilecopy c
-	JOIN archivefile f ON f.id = c.file_id
-	JOIN archiveacq a ON a.id = f.acq_id
-	WHERE c.node_id = ? AND c.has_file = 'Y'
-	  AND NOT EXISTS (SELECT 1 FROM archivefilecopy dc JOIN storagenode dn ON dn.id = dc.node_id
-	                  WHERE dc.file_id = f.id AND dn.group_id = ? AND dc.has_file = 'Y')`
-	args := []any{node.ID, group.ID}
-	if len(targets) > 0 {
-		var ids []int64
-		for _, g := range targets {
-			ids = append(ids, g.ID)
-		}
-		q += ` AND NOT EXISTS (SELECT 1 FROM archivefilecopy tc JOIN storagenode tn ON tn.id = tc.node_id
-		                  WHERE tc.file_id = f.id AND tn.group_id IN ? AND ` + healthyCopy("tc") + `)`
-		args = append(args, ids)
-	}
-	if len(acqIDs) > 0 {
-		q += ` AND f.acq_id IN ?`
-		args = append(args, acqIDs)
-	}
-	// Files with a pending request from node to group are already
-	// scheduled.
-	var pending []int64
-	if err := tx.Raw(`SELECT file_id FROM archivefilecopyrequest WHERE node_from_id = ? AND group_to_id = ? AND cancelled = 0 AND completed = 0`,
-		node.ID, group.ID).Scan(&pending).Error; err != nil {
-		return false, err
-	}
-	scheduledIDs := make(map[int64]bool, len(pending))
-	for _, id := range pending {
-		scheduledIDs[id] = true
-	}
-	rows, err := tx.Raw(q, args...).Rows()
+	targetIDs := groupIDs(targets)
+	all, err := index.PlanSync(tx, index.SyncQuery{NodeID: node.ID, GroupID: group.ID, Targets: targetIDs, AcqIDs: acqIDs, Admit: s.listed.admit()})
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
-	var all, scheduled, fresh []*syncFile
-	for rows.Next() {
-		f := &syncFile{}
-		var name string
-		if err := rows.Scan(&f.id, &f.acq, &name, &f.size); err != nil {
-			return false, err
-		}
-		if !s.listed.admits(f.id) {
-			continue
-		}
-		f.path = f.acq + "/" + name
-		all = append(all, f)
-		if scheduledIDs[f.id] {
+	var scheduled, fresh []*index.SyncFile
+	for _, f := range all {
+		if f.Scheduled {
 			scheduled = append(scheduled, f)
 		} else {
 			fresh = append(fresh, f)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	rows.Close()
-	// New requests go in file order. Sorting here is much cheaper than
-	// having the server sort every candidate.
-	slices.SortFunc(fresh, func(a, b *syncFile) int { return cmp.Compare(a.id, b.id) })
 
 	if len(all) == 0 {
 		out.add("No files to sync.")
@@ -225,23 +164,38 @@ func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *
 	out.add("%s %d %s (%s) from Node \"%s\" to Group \"%s\"%s", verb, len(fresh), nounFor(int64(len(fresh)), "file", "files"),
 		sizeOf(fresh), node.Name, group.Name, stop)
 	if listing {
-		s.listAffected(out, all, fresh, "file", "files")
+		s.listAffected(out, pathsOf(all), pathsOf(fresh), "file", "files")
 	}
 	if !update {
 		return false, nil
 	}
-	if err := insertCopyRequests(tx, fresh, node.ID, group.ID); err != nil {
-		return false, err
+	ids := make([]int64, len(fresh))
+	for i, f := range fresh {
+		ids[i] = f.ID
+	}
+	if err := index.CreateCopyRequests(tx, node.ID, group.ID, ids); err != nil {
+		return false, fmt.Errorf("adding copy requests: %w", err)
 	}
 	out.add("")
 	out.add("Added %d new copy %s.", len(fresh), nounFor(int64(len(fresh)), "request", "requests"))
 	return false, nil
 }
 
+// acqPath is a file or request listed by --show-acqs and --show-files.
+type acqPath struct{ acq, path string }
+
+func pathsOf(files []*index.SyncFile) []acqPath {
+	out := make([]acqPath, len(files))
+	for i, f := range files {
+		out[i] = acqPath{f.Acq, f.Path()}
+	}
+	return out
+}
+
 // listAffected prints, after a blank line, what --show-acqs and
 // --show-files ask for: the acquisitions of byAcq (with their files), or
 // else the sorted paths of files.
-func (s *syncRun) listAffected(out *report, byAcq, files []*syncFile, one, many string) {
+func (s *syncRun) listAffected(out *report, byAcq, files []acqPath, one, many string) {
 	out.add("")
 	if s.showAcqs {
 		listByAcq(out, byAcq, one, many, s.showFiles)
@@ -257,7 +211,7 @@ func (s *syncRun) listAffected(out *report, byAcq, files []*syncFile, one, many 
 
 // listByAcq prints, per acquisition in name order, "{acq} [{k} {noun}]"
 // and, with files, the sorted paths indented by four spaces.
-func listByAcq(out *report, items []*syncFile, one, many string, files bool) {
+func listByAcq(out *report, items []acqPath, one, many string, files bool) {
 	byAcq := map[string][]string{}
 	var names []string
 	for _, f := range items {
@@ -277,79 +231,27 @@ func listByAcq(out *report, items []*syncFile, one, many string, files bool) {
 	}
 }
 
-// requestChunk rows go into each multi-row INSERT: few statements for a
-// large sync, each well within the engines' statement size limits.
-const requestChunk = 1000
-
-// insertCopyRequests makes one pending copy request per file, all with
-// the same timestamp, in multi-row INSERTs. The values are written into
-// the statement rather than bound: they are ids and a timestamp formatted
-// here, never text from the user, and the SQLite driver binds parameters
-// in time quadratic in their number.
-func insertCopyRequests(tx *gorm.DB, files []*syncFile, nodeID, groupID int64) error {
-	row := fmt.Sprintf(",%d,%d,0,0,'%s')", groupID, nodeID, db.Now().Format())
-	for start := 0; start < len(files); start += requestChunk {
-		chunk := files[start:min(start+requestChunk, len(files))]
-		b := []byte("INSERT INTO archivefilecopyrequest (file_id, group_to_id, node_from_id, completed, cancelled, timestamp) VALUES ")
-		for i, f := range chunk {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '(')
-			b = strconv.AppendInt(b, f.id, 10)
-			b = append(b, row...)
-		}
-		if err := tx.Exec(string(b)).Error; err != nil {
-			return fmt.Errorf("adding copy requests: %w", err)
-		}
-	}
-	return nil
-}
-
 func (s *syncRun) cancelPhase(tx *gorm.DB, node *db.StorageNode, group *db.StorageGroup, acqIDs []int64, update, first bool, out *report) (bool, error) {
-	q := `SELECT r.id, r.file_id, a.name, f.name FROM archivefilecopyrequest r
-	JOIN archivefile f ON f.id = r.file_id
-	JOIN archiveacq a ON a.id = f.acq_id
-	WHERE r.cancelled = 0 AND r.completed = 0`
-	var args []any
+	rf := index.RequestFilter{AcqIDs: acqIDs}
 	if node != nil {
-		q += ` AND r.node_from_id = ?`
-		args = append(args, node.ID)
+		rf.NodeFromID = node.ID
 	}
 	if group != nil {
-		q += ` AND r.group_to_id = ?`
-		args = append(args, group.ID)
+		rf.GroupToID = group.ID
 	}
-	if len(acqIDs) > 0 {
-		q += ` AND f.acq_id IN ?`
-		args = append(args, acqIDs)
-	}
-	q += ` ORDER BY r.id`
-	rows, err := tx.Raw(q, args...).Rows()
+	pending, err := index.PendingCopyRequests(tx, rf)
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
 	var ids []int64
-	var reqs []*syncFile
-	for rows.Next() {
-		var id int64
-		var name string
-		f := &syncFile{}
-		if err := rows.Scan(&id, &f.id, &f.acq, &name); err != nil {
-			return false, err
-		}
-		if !s.listed.admits(f.id) {
+	var reqs []acqPath
+	for _, r := range pending {
+		if !s.listed.admits(r.FileID) {
 			continue
 		}
-		f.path = f.acq + "/" + name
-		ids = append(ids, id)
-		reqs = append(reqs, f)
+		ids = append(ids, r.ID)
+		reqs = append(reqs, acqPath{r.Acq, r.Path()})
 	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	rows.Close()
 
 	if len(ids) == 0 {
 		out.add("No requests to cancel.")
@@ -371,7 +273,7 @@ func (s *syncRun) cancelPhase(tx *gorm.DB, node *db.StorageNode, group *db.Stora
 	if !update {
 		return false, nil
 	}
-	n, err := execByIDs(tx, "UPDATE archivefilecopyrequest SET cancelled = 1 WHERE cancelled = 0 AND id IN ?", ids)
+	n, err := index.CancelCopyRequests(tx, ids)
 	if err != nil {
 		return false, err
 	}

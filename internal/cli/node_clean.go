@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"database/sql"
 	"fmt"
 	"math"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeCleanCommand) }
@@ -110,14 +110,6 @@ func daysAgo(days int64) *db.Time {
 	return &t
 }
 
-// cleanCopy is a candidate copy of node clean.
-type cleanCopy struct {
-	id     int64
-	fileID int64
-	wants  db.WantsFile
-	size   int64
-}
-
 func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report) (bool, error) {
 	if err := c.listed.resolve(d, tx, &c.name); err != nil {
 		return false, err
@@ -142,23 +134,13 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 	if err != nil {
 		return false, err
 	}
-	// A file is in the target when it is healthy in every target group.
-	var inTarget string
-	var targetArgs []any
-	for _, g := range targets {
-		inTarget += ` AND EXISTS (SELECT 1 FROM archivefilecopy tc JOIN storagenode tn ON tn.id = tc.node_id
-		  WHERE tc.file_id = f.id AND tn.group_id = ? AND ` + healthyCopy("tc") + `)`
-		targetArgs = append(targetArgs, g.ID)
-	}
-	if len(targets) > 0 {
-		// Start from the first group's copies rather than from every file.
-		var hit []int64
-		err := tx.Raw(`SELECT f.id FROM archivefilecopy fc JOIN storagenode fn ON fn.id = fc.node_id JOIN archivefile f ON f.id = fc.file_id
-			WHERE fn.group_id = ?`+inTarget+` LIMIT 1`, append([]any{targets[0].ID}, targetArgs...)...).Scan(&hit).Error
+	targetIDs := groupIDs(targets)
+	if len(targetIDs) > 0 {
+		hit, err := index.AnyHealthyInAll(tx, targetIDs)
 		if err != nil {
 			return false, err
 		}
-		if len(hit) == 0 {
+		if !hit {
 			out.add("Nothing to do: no matching files in target.")
 			return true, nil
 		}
@@ -167,101 +149,29 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 	if err != nil {
 		return false, err
 	}
-
-	q := `SELECT c.id, c.file_id, c.wants_file, f.size_b FROM archivefilecopy c JOIN archivefile f ON f.id = c.file_id WHERE c.node_id = ?`
-	args := []any{node.ID}
-	if c.includeBad {
-		q += ` AND c.has_file <> 'N'`
-	} else {
-		q += ` AND c.has_file = 'Y'`
-	}
-	// With a size limit every copy counts towards the total, so the
-	// wants_file test happens while walking them.
-	if c.sizeBytes == 0 {
-		if c.goal == db.WantMaybe {
-			q += ` AND c.wants_file = 'Y'`
-		} else {
-			q += ` AND c.wants_file <> ?`
-			args = append(args, c.goal)
-		}
-	}
-	if len(acqs) > 0 {
-		q += ` AND f.acq_id IN ?`
-		args = append(args, acqIDs(acqs))
-	}
-	if c.cutoff != nil {
-		q += ` AND f.registered < ?`
-		args = append(args, *c.cutoff)
-	}
-	q += inTarget + ` ORDER BY c.id`
-	args = append(args, targetArgs...)
-	rows, err := tx.Raw(q, args...).Rows()
+	plan, err := index.PlanClean(tx, index.CleanQuery{NodeID: node.ID, Goal: c.goal, IncludeBad: c.includeBad, SizeBytes: c.sizeBytes,
+		AcqIDs: acqIDs(acqs), Cutoff: c.cutoff, Targets: targetIDs, Admit: c.listed.admit()})
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
-
-	type tally struct {
-		count int
-		size  int64
-	}
-	var byWants = map[db.WantsFile]*tally{db.WantYes: {}, db.WantMaybe: {}, db.WantNo: {}}
-	var already tally
-	var ids []int64
-	var total int64
-	for rows.Next() {
-		var cp cleanCopy
-		var size sql.NullInt64
-		if err := rows.Scan(&cp.id, &cp.fileID, &cp.wants, &size); err != nil {
-			return false, err
-		}
-		if !c.listed.admits(cp.fileID) {
-			continue
-		}
-		cp.size = size.Int64
-		if c.sizeBytes > 0 {
-			total += cp.size
-			if cp.wants == c.goal || (c.goal == db.WantMaybe && cp.wants == db.WantNo) {
-				already.count++
-				already.size += cp.size
-				if total >= c.sizeBytes {
-					break
-				}
-				continue
-			}
-		}
-		t := byWants[cp.wants]
-		if t == nil {
-			continue
-		}
-		t.count++
-		t.size += cp.size
-		ids = append(ids, cp.id)
-		if c.sizeBytes > 0 && total >= c.sizeBytes {
-			break
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	rows.Close()
+	ids, byWants, already := plan.IDs, plan.ByWants, plan.Already
 
 	count := len(ids)
 	if count == 0 {
-		if already.count > 0 {
+		if already.Count > 0 {
 			out.add("No files to clean (size constraint already satisfied).")
 		} else {
 			out.add("No files to clean.")
 		}
 		return true, nil
 	}
-	size := byWants[db.WantYes].size + byWants[db.WantMaybe].size + byWants[db.WantNo].size
+	size := byWants[db.WantYes].Size + byWants[db.WantMaybe].Size + byWants[db.WantNo].Size
 
 	var breakdown bool
 	var verb, gerund string
 	switch c.goal {
 	case db.WantYes:
-		breakdown = count != byWants[db.WantMaybe].count && count != byWants[db.WantNo].count
+		breakdown = count != byWants[db.WantMaybe].Count && count != byWants[db.WantNo].Count
 		verb, gerund = "Would cancel", " for cleaning"
 		if update {
 			verb = "Cancelling"
@@ -272,7 +182,7 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 			verb = "Marking"
 		}
 	default:
-		breakdown = count != byWants[db.WantMaybe].count && count != byWants[db.WantYes].count
+		breakdown = count != byWants[db.WantMaybe].Count && count != byWants[db.WantYes].Count
 		verb = "Would release"
 		if update {
 			verb = "Releasing"
@@ -283,23 +193,23 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 		stop = ":"
 	}
 	out.add("%s %d %s (%s)%s%s", verb, count, nounFor(int64(count), "file", "files"), format.BytesInt(size), gerund, stop)
-	if size != 0 && already.count > 0 {
-		out.add("%d %s (%s) already contributing to size constraint.", already.count, nounFor(int64(already.count), "file", "files"), format.BytesInt(already.size))
+	if size != 0 && already.Count > 0 {
+		out.add("%d %s (%s) already contributing to size constraint.", already.Count, nounFor(int64(already.Count), "file", "files"), format.BytesInt(already.Size))
 	}
 	if breakdown {
 		for _, line := range []struct {
 			wants db.WantsFile
 			adj   string
 		}{{db.WantYes, "present"}, {db.WantMaybe, "marked"}, {db.WantNo, "released"}} {
-			if t := byWants[line.wants]; t.count > 0 {
-				out.add("  %d %s %s (%s)", t.count, line.adj, nounFor(int64(t.count), "file", "files"), format.BytesInt(t.size))
+			if t := byWants[line.wants]; t.Count > 0 {
+				out.add("  %d %s %s (%s)", t.Count, line.adj, nounFor(int64(t.Count), "file", "files"), format.BytesInt(t.Size))
 			}
 		}
 	}
 	if !update {
 		return false, nil
 	}
-	n, err := execByIDs(tx, "UPDATE archivefilecopy SET wants_file = ? WHERE wants_file <> ? AND id IN ?", ids, c.goal, c.goal)
+	n, err := index.SetWantsFile(tx, ids, c.goal)
 	if err != nil {
 		return false, err
 	}

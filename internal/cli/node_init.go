@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeInitCommand) }
@@ -24,9 +25,6 @@ func nodeInitCommand(a *App) *cobra.Command {
 	})
 }
 
-// requestNodeInit queues a request for the node's daemon to initialise it.
-// Repeats are harmless: the daemon ignores them once the node is set up.
-func requestNodeInit(tx *gorm.DB, nodeID int64) error {
-	req := db.ArchiveFileImportRequest{NodeID: nodeID, Path: db.NodeInitPath, Timestamp: db.TimePtr(db.Now())}
-	return tx.Create(&req).Error
-}
+// requestNodeInit queues a request for the node's daemon to initialise it
+// (node create and node init).
+func requestNodeInit(tx *gorm.DB, nodeID int64) error { return index.RequestNodeInit(tx, nodeID) }

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeScanCommand) }
@@ -38,8 +39,7 @@ func nodeScanCommand(a *App) *cobra.Command {
 			if err := db.CheckLength("path", p, db.MaxPath); err != nil {
 				return "", err
 			}
-			req := db.ArchiveFileImportRequest{NodeID: node.ID, Path: p, Recurse: true, Register: registerNew, Timestamp: db.TimePtr(db.Now())}
-			return fmt.Sprintf("Added request for scan of \"%s\" on Node \"%s\".", p, node.Name), tx.Create(&req).Error
+			return fmt.Sprintf("Added request for scan of \"%s\" on Node \"%s\".", p, node.Name), index.CreateImportRequest(tx, node.ID, p, true, registerNew)
 		})
 	})
 	cmd.Flags().BoolVarP(&registerNew, "register-new", "n", false, "register files not yet in the data index instead of skipping them")

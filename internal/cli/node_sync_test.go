@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
@@ -100,7 +101,7 @@ func TestNodeSync(t *testing.T) {
 
 // Selections larger than one statement's chunk are handled whole.
 func TestBulkChunks(t *testing.T) {
-	const files = 2*requestChunk + 3
+	const files = 2*index.IDChunk + 3
 	testdb.Engines(t, func(t *testing.T, url string) {
 		initIndex(t, url)
 		fillNode(t, testdb.Open(t, url), files)

@@ -1,13 +1,12 @@
 package cli
 
 import (
-	"database/sql"
-
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeVerifyCommand) }
@@ -20,9 +19,9 @@ type nodeVerify struct {
 	all, cancel, check, force bool
 	corrupt, healthy, missing bool
 
-	selection string // SQL condition on the copy c
-	goal      db.HasFile
-	listed    *listedFiles
+	states index.CopyStates
+	goal   db.HasFile
+	listed *listedFiles
 }
 
 func nodeVerifyCommand(a *App) *cobra.Command {
@@ -64,7 +63,7 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 		if err := notBoth(cmd, "healthy", v.healthy, "missing", v.missing); err != nil {
 			return err
 		}
-		v.selection = copyStates{suspect: true}.where("c")
+		v.states = index.CopyStates{Suspect: true}
 		switch {
 		case v.healthy:
 			v.goal = db.HasYes
@@ -74,14 +73,13 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 			v.goal = db.HasCorrupt
 		}
 	} else {
-		states := copyStates{corrupt: v.corrupt, healthy: v.healthy, missing: v.missing}
+		v.states = index.CopyStates{Corrupt: v.corrupt, Healthy: v.healthy, Missing: v.missing}
 		switch {
 		case v.all:
-			states = copyStates{corrupt: true, healthy: true, missing: true}
-		case !states.any():
-			states = copyStates{corrupt: true, missing: true}
+			v.states = index.CopyStates{Corrupt: true, Healthy: true, Missing: true}
+		case !v.states.Any():
+			v.states = index.CopyStates{Corrupt: true, Missing: true}
 		}
-		v.selection = states.where("c")
 		v.goal = db.HasMaybe
 	}
 	v.listed = newListedFiles(cmd, v.fileList)
@@ -100,50 +98,18 @@ func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report) (
 	if err != nil {
 		return false, err
 	}
-	q := `SELECT c.id, c.file_id, f.size_b FROM archivefilecopy c JOIN archivefile f ON f.id = c.file_id
-	WHERE c.node_id = ? AND ` + v.selection
-	args := []any{node.ID}
-	if len(acqs) > 0 {
-		q += ` AND f.acq_id IN ?`
-		args = append(args, acqIDs(acqs))
-	}
-	rows, err := tx.Raw(q+` ORDER BY c.id`, args...).Rows()
+	plan, err := index.PlanVerify(tx, index.VerifyQuery{NodeID: node.ID, States: v.states, AcqIDs: acqIDs(acqs), Admit: v.listed.admit()})
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
-	var ids []int64
-	var total int64
-	known := false
-	for rows.Next() {
-		var id, fileID int64
-		var size sql.NullInt64
-		if err := rows.Scan(&id, &fileID, &size); err != nil {
-			return false, err
-		}
-		if !v.listed.admits(fileID) {
-			continue
-		}
-		ids = append(ids, id)
-		// Like SQL's SUM: unknown sizes are left out, and the total is
-		// unknown only when every size is.
-		if size.Valid {
-			total += size.Int64
-			known = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	rows.Close()
-
+	ids := plan.IDs
 	if len(ids) == 0 {
 		out.add("No matching files found.")
 		return true, nil
 	}
 	size := "unknown size"
-	if known {
-		size = format.BytesInt(total)
+	if plan.SizeKnown {
+		size = format.BytesInt(plan.Size)
 	}
 	files := nounFor(int64(len(ids)), "file", "files")
 	if v.goal == db.HasMaybe {
@@ -163,7 +129,7 @@ func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report) (
 	if !update {
 		return false, nil
 	}
-	n, err := execByIDs(tx, "UPDATE archivefilecopy SET has_file = ? WHERE has_file <> ? AND id IN ?", ids, v.goal, v.goal)
+	n, err := index.SetHasFile(tx, ids, v.goal)
 	if err != nil {
 		return false, err
 	}

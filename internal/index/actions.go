@@ -66,19 +66,16 @@ func AutoActions(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files .
 		if err != nil {
 			return err
 		}
-		now := db.Now()
-		var reqs []db.ArchiveFileCopyRequest
+		var sync []int64
 		for _, f := range files {
 			if present[f.ID] {
 				continue
 			}
 			log.Debugf("Autosyncing %s from node %s to group %s", f.Path(), node.Name, e.Name)
-			reqs = append(reqs, db.ArchiveFileCopyRequest{FileID: f.ID, GroupToID: e.Group, NodeFromID: node.ID, Timestamp: &now})
+			sync = append(sync, f.ID)
 		}
-		if len(reqs) > 0 {
-			if err := tx.CreateInBatches(reqs, IDChunk).Error; err != nil {
-				return err
-			}
+		if err := CreateCopyRequests(tx, node.ID, e.Group, sync); err != nil {
+			return err
 		}
 	}
 
@@ -130,3 +127,39 @@ func IDsSelected(g *gorm.DB, ids []int64, query string, args ...any) (map[int64]
 // IDChunk is how many ids a statement lists at most (IN lists, multi-row
 // INSERTs): far below SQLite's and MySQL's limits on arguments.
 const IDChunk = 500
+
+// AutoAction is a flag of the auto-action edge from a node to a group: the
+// column it is stored in.
+type AutoAction string
+
+// The auto-actions: AutoSync copies the node's new files into the group;
+// AutoClean releases the node's copies of files that arrive in the group.
+const (
+	AutoSync  AutoAction = "autosync"
+	AutoClean AutoAction = "autoclean"
+)
+
+// SetAutoAction turns one auto-action from node nodeID to group groupID on
+// or off, creating the edge (with the other flag off) when turning a flag
+// on; an edge is never deleted. It reports whether anything changed.
+func SetAutoAction(tx *gorm.DB, nodeID, groupID int64, action AutoAction, on bool) (bool, error) {
+	var rows []db.StorageTransferAction
+	if err := tx.Where("node_from_id = ? AND group_to_id = ?", nodeID, groupID).Limit(1).Find(&rows).Error; err != nil {
+		return false, err
+	}
+	if len(rows) == 0 {
+		if !on {
+			return false, nil
+		}
+		edge := db.StorageTransferAction{NodeFromID: nodeID, GroupToID: groupID, Autosync: action == AutoSync, Autoclean: action == AutoClean}
+		return true, tx.Create(&edge).Error
+	}
+	current := rows[0].Autosync
+	if action == AutoClean {
+		current = rows[0].Autoclean
+	}
+	if current == on {
+		return false, nil
+	}
+	return true, tx.Model(&db.StorageTransferAction{}).Where("id = ?", rows[0].ID).Update(string(action), on).Error
+}
