@@ -12,11 +12,10 @@ import (
 // totals and counts. Every function reads through tx, a session or a
 // transaction of the caller.
 
-// CopyStates selects copies by state: Corrupt ('X'), Healthy ('Y'),
-// Missing ('N' but still wanted) and Suspect ('M'). Copies released for
-// removal (wants_file 'N') are in none of the states, except that a
-// missing copy must be wanted ('Y') to count. No state selected means
-// Healthy.
+// CopyStates selects copies by state: Corrupt (has_file 'X'), Healthy
+// ('Y'), Missing ('N') and Suspect ('M'). A copy released for removal
+// (wants_file 'N') is in none of them, and a missing copy counts only
+// while it is wanted ('Y', not 'M'). No state selected means Healthy.
 type CopyStates struct {
 	Corrupt, Healthy, Missing, Suspect bool
 }
