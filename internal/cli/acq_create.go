@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("acq", acqCreateCommand) }
@@ -24,7 +25,8 @@ func acqCreateCommand(a *App) *cobra.Command {
 			if err := refuseTaken[db.ArchiveAcq](d, tx, name, "Acquisition \"%s\" already exists."); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("Created acquisition \"%s\".", name), tx.Create(&db.ArchiveAcq{Name: name}).Error
+			_, err := index.CreateAcq(tx, name)
+			return fmt.Sprintf("Created acquisition \"%s\".", name), err
 		})
 	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("acq", acqFilesCommand) }
@@ -57,8 +58,8 @@ func acqFilesCommand(a *App) *cobra.Command {
 				return err
 			}
 		default:
-			var files []db.ArchiveFile
-			if err := g.Where("acq_id = ?", acq.ID).Order("id").Find(&files).Error; err != nil {
+			files, err := index.AcqFiles(g, acq.ID)
+			if err != nil {
 				return err
 			}
 			t.Headers = []string{"Name", "Size", "MD5"}
@@ -82,9 +83,7 @@ func acqFilesCommand(a *App) *cobra.Command {
 // acqFilesOnNode tabulates the acquisition's copies on a node.
 func acqFilesOnNode(g *gorm.DB, acqID, nodeID int64, showRemoved bool) (format.Table, error) {
 	t := format.Table{Headers: []string{"Name", "Size", "Node State", "Size on Node", "MD5"}}
-	var copies []db.ArchiveFileCopy
-	err := g.Joins("File").Where("File.acq_id = ? AND archivefilecopy.node_id = ?", acqID, nodeID).
-		Order("archivefilecopy.id").Find(&copies).Error
+	copies, err := index.AcqCopiesOnNode(g, acqID, nodeID)
 	if err != nil {
 		return t, err
 	}
@@ -102,13 +101,13 @@ func acqFilesOnNode(g *gorm.DB, acqID, nodeID int64, showRemoved bool) (format.T
 // acquisition that has a copy record there.
 func acqFilesInGroup(g *gorm.DB, acqID, groupID int64, showRemoved bool) (format.Table, error) {
 	t := format.Table{Headers: []string{"Name", "Size", "Group State", "Node", "MD5"}}
-	rows, err := groupCopies(g, "n.group_id = ? AND c.file_id IN (SELECT id FROM archivefile WHERE acq_id = ?)", groupID, acqID)
+	rows, err := index.AcqCopiesInGroup(g, acqID, groupID)
 	if err != nil {
 		return t, err
 	}
-	states, _ := foldStates(rows, groupCopy.file)
-	var files []db.ArchiveFile
-	if err := g.Where("acq_id = ?", acqID).Order("id").Find(&files).Error; err != nil {
+	states, _ := foldStates(placed(rows), groupCopy.file)
+	files, err := index.AcqFiles(g, acqID)
+	if err != nil {
 		return t, err
 	}
 	for _, f := range files {

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("acq", acqListCommand) }
@@ -18,32 +19,23 @@ func acqListCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		// With a filter, the count is of present copies there, so a file
-		// on two nodes of a group counts twice, as in alpenhorn.
-		q := g.Table("archiveacq AS a").Select("a.name AS name, COUNT(f.id) AS files").
-			Joins("LEFT JOIN archivefile AS f ON f.acq_id = a.id")
+		var nodeID, groupID int64
 		switch {
 		case group.v != "":
 			grp, err := resolveGroup(d, g, group.v, "No such group: %s")
 			if err != nil {
 				return err
 			}
-			q = q.Joins("JOIN archivefilecopy AS c ON c.file_id = f.id").
-				Joins("JOIN storagenode AS n ON n.id = c.node_id").
-				Where("n.group_id = ? AND c.has_file = 'Y'", grp.ID)
+			groupID = grp.ID
 		case node.v != "":
 			n, err := resolveNode(d, g, node.v, "No such node: %s")
 			if err != nil {
 				return err
 			}
-			q = q.Joins("JOIN archivefilecopy AS c ON c.file_id = f.id").
-				Where("c.node_id = ? AND c.has_file = 'Y'", n.ID)
+			nodeID = n.ID
 		}
-		var rows []struct {
-			Name  string
-			Files int64
-		}
-		if err := q.Group("a.id, a.name").Order("a.id").Scan(&rows).Error; err != nil {
+		rows, err := index.AcqCounts(g, nodeID, groupID)
+		if err != nil {
 			return err
 		}
 		if len(rows) == 0 {

@@ -3,22 +3,12 @@ package cli
 import (
 	"sort"
 
-	"github.com/spf13/cobra"
-	"gorm.io/gorm"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
+	"github.com/spf13/cobra"
 )
 
 func init() { register("acq", acqShowCommand) }
-
-// acqShare is how much of an acquisition one node or group holds.
-type acqShare struct {
-	ID      int64
-	Name    string
-	GroupID int64
-	Count   int64
-	Size    *int64
-}
 
 func acqShowCommand(a *App) *cobra.Command {
 	var showGroups, showNodes bool
@@ -31,28 +21,23 @@ func acqShowCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var totals struct {
-			Count int64
-			Size  *int64
-		}
-		err = g.Table("archivefile").Select("COUNT(id) AS count, SUM(size_b) AS size").
-			Where("acq_id = ?", acq.ID).Scan(&totals).Error
+		count, size, err := index.AcqTotals(g, acq.ID)
 		if err != nil {
 			return err
 		}
 		a.Echo("Acquisition: %s", acq.Name)
-		a.Echo(" File Count: %d", totals.Count)
-		a.Echo(" Total Size: %s", format.Bytes(totals.Size))
+		a.Echo(" File Count: %d", count)
+		a.Echo(" Total Size: %s", format.Bytes(size))
 
-		var nodes []acqShare
+		var nodes []index.AcqShare
 		if showNodes {
-			if nodes, err = acqShares(g, acq.ID, false); err != nil {
+			if nodes, err = index.AcqShares(g, acq.ID, false); err != nil {
 				return err
 			}
 		}
 		switch {
 		case showGroups:
-			groups, err := acqShares(g, acq.ID, true)
+			groups, err := index.AcqShares(g, acq.ID, true)
 			if err != nil {
 				return err
 			}
@@ -92,27 +77,6 @@ func acqShowCommand(a *App) *cobra.Command {
 	cmd.Flags().BoolVar(&showGroups, "show-groups", false, "show the storage groups holding the acquisition's files")
 	cmd.Flags().BoolVar(&showNodes, "show-nodes", false, "show the storage nodes holding the acquisition's files")
 	return cmd
-}
-
-// acqShares counts the present copies of the acquisition's files and sums
-// their sizes per node (in id order) or per group (in name order). Only
-// holders of a copy appear.
-func acqShares(g *gorm.DB, acqID int64, byGroup bool) ([]acqShare, error) {
-	cols, order := "n.id, n.name, n.group_id", "n.id"
-	sel := "n.id AS id, n.name AS name, n.group_id AS group_id"
-	if byGroup {
-		cols, order = "s.id, s.name", "s.name"
-		sel = "s.id AS id, s.name AS name, s.id AS group_id"
-	}
-	var shares []acqShare
-	err := g.Table("archivefile AS f").
-		Select(sel+", COUNT(f.id) AS count, SUM(f.size_b) AS size").
-		Joins("JOIN archivefilecopy AS c ON c.file_id = f.id").
-		Joins("JOIN storagenode AS n ON n.id = c.node_id").
-		Joins("JOIN storagegroup AS s ON s.id = n.group_id").
-		Where("f.acq_id = ? AND c.has_file = 'Y'", acqID).
-		Group(cols).Order(order).Scan(&shares).Error
-	return shares, err
 }
 
 // echoBreakdown prints a breakdown table, or says that no node holds data.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileCreateCommand) }
@@ -61,11 +62,11 @@ func fileCreateCommand(a *App) *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			var n int64
-			if err := tx.Model(&db.ArchiveFile{}).Where("acq_id = ? AND name = ?", acq.ID, name).Count(&n).Error; err != nil {
+			f, err := index.FindFileInAcq(tx, acq.ID, name)
+			if err != nil {
 				return nil, err
 			}
-			if n > 0 {
+			if f != nil {
 				return nil, fmt.Errorf("the File \"%s/%s\" already exists", acqName, name)
 			}
 			return acq, nil
@@ -89,7 +90,7 @@ func fileCreateCommand(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return tx.Create(&db.ArchiveFile{AcqID: acq.ID, Name: name, SizeB: &bytes, MD5Sum: &sum, Registered: db.Now()}).Error
+			return index.CreateFile(tx, &db.ArchiveFile{AcqID: acq.ID, Name: name, SizeB: &bytes, MD5Sum: &sum, Registered: db.Now()})
 		})
 		if err != nil {
 			return err

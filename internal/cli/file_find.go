@@ -8,13 +8,14 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileFindCommand) }
 
 func fileFindCommand(a *App) *cobra.Command {
 	var acqNames, groupNames, nodeNames []string
-	var states copyStates
+	var states index.CopyStates
 	cmd := leaf("find", "List file copies in given states", func(cmd *cobra.Command, args []string) error {
 		d, g, err := a.read(cmd)
 		if err != nil {
@@ -32,29 +33,8 @@ func fileFindCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		q := g.Table("archivefilecopy AS c").
-			Select("a.name AS acq, f.name AS file, n.name AS node, c.has_file AS has_file, c.wants_file AS wants_file").
-			Joins("JOIN archivefile AS f ON f.id = c.file_id").
-			Joins("JOIN archiveacq AS a ON a.id = f.acq_id").
-			Joins("JOIN storagenode AS n ON n.id = c.node_id").
-			Where(states.where("c"))
-		if len(acqs) > 0 {
-			q = q.Where("f.acq_id IN ?", acqIDs(acqs))
-		}
-		switch {
-		case len(groups) > 0 && len(nodes) > 0:
-			q = q.Where("(c.node_id IN ? OR n.group_id IN ?)", nodeIDs(nodes), groupIDs(groups))
-		case len(groups) > 0:
-			q = q.Where("n.group_id IN ?", groupIDs(groups))
-		case len(nodes) > 0:
-			q = q.Where("c.node_id IN ?", nodeIDs(nodes))
-		}
-		var found []struct {
-			Acq, File, Node string
-			HasFile         db.HasFile
-			WantsFile       db.WantsFile
-		}
-		if err := q.Scan(&found).Error; err != nil {
+		found, err := index.FindCopies(g, states, acqIDs(acqs), nodeIDs(nodes), groupIDs(groups))
+		if err != nil {
 			return err
 		}
 		if len(found) == 0 {
@@ -90,12 +70,12 @@ func fileFindCommand(a *App) *cobra.Command {
 	})
 	f := cmd.Flags()
 	f.StringArrayVar(&acqNames, "acq", nil, "only files in acquisition `ACQ` (repeatable)")
-	f.BoolVar(&states.corrupt, "corrupt", false, "find corrupt copies")
+	f.BoolVar(&states.Corrupt, "corrupt", false, "find corrupt copies")
 	f.StringArrayVar(&groupNames, "group", nil, "only copies on nodes in `GROUP` (repeatable)")
-	f.BoolVar(&states.healthy, "healthy", false, "find healthy copies (the default)")
-	f.BoolVar(&states.missing, "missing", false, "find missing copies")
+	f.BoolVar(&states.Healthy, "healthy", false, "find healthy copies (the default)")
+	f.BoolVar(&states.Missing, "missing", false, "find missing copies")
 	f.StringArrayVar(&nodeNames, "node", nil, "only copies on `NODE` (repeatable)")
-	f.BoolVar(&states.suspect, "suspect", false, "find suspect copies")
+	f.BoolVar(&states.Suspect, "suspect", false, "find suspect copies")
 	return cmd
 }
 

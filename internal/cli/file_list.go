@@ -8,65 +8,16 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileListCommand) }
-
-// fileSet is a set of archive files, kept as an SQL condition on
-// archivefile.id so that large sets never travel as id lists. A nil
-// *fileSet means "no constraint of this kind".
-type fileSet struct {
-	cond string
-	args []any
-}
-
-// onNode is the set of files with a copy on a node in the given state.
-func filesOnNode(id int64, state string) *fileSet {
-	return &fileSet{"archivefile.id IN (SELECT c.file_id FROM archivefilecopy AS c WHERE c.node_id = ? AND " + state + ")", []any{id}}
-}
-
-// inGroup is the set of files with a copy in a group in the given state.
-func filesInGroup(id int64, state string) *fileSet {
-	return &fileSet{"archivefile.id IN (SELECT c.file_id FROM archivefilecopy AS c JOIN storagenode AS n ON n.id = c.node_id WHERE n.group_id = ? AND " + state + ")", []any{id}}
-}
-
-// combineSets joins sets with "OR" (union) or "AND" (intersection); nil sets
-// are skipped, and nothing left gives nil.
-func combineSets(op string, sets ...*fileSet) *fileSet {
-	var conds []string
-	var args []any
-	for _, s := range sets {
-		if s != nil {
-			conds = append(conds, "("+s.cond+")")
-			args = append(args, s.args...)
-		}
-	}
-	if len(conds) == 0 {
-		return nil
-	}
-	return &fileSet{strings.Join(conds, " "+op+" "), args}
-}
-
-// without is s minus o.
-func (s *fileSet) without(o *fileSet) *fileSet {
-	return &fileSet{"(" + s.cond + ") AND NOT (" + o.cond + ")", append(append([]any{}, s.args...), o.args...)}
-}
-
-// complement is every file not in s.
-func (s *fileSet) complement() *fileSet { return &fileSet{"NOT (" + s.cond + ")", s.args} }
-
-// empty reports whether no file is in s.
-func (s *fileSet) empty(g *gorm.DB) (bool, error) {
-	var ids []int64
-	err := g.Table("archivefile").Where(s.cond, s.args...).Limit(1).Pluck("archivefile.id", &ids).Error
-	return len(ids) == 0, err
-}
 
 func fileListCommand(a *App) *cobra.Command {
 	var absentGroups, absentNodes, acqNames, groupNames, nodeNames []string
 	var all, details bool
 	var from, to string
-	var states copyStates
+	var states index.CopyStates
 	cmd := leaf("list", "List files, optionally by where they are or are not", func(cmd *cobra.Command, args []string) error {
 		if err := bothOrNeither(cmd, "from", from != "", "to", to != ""); err != nil {
 			return err
@@ -74,7 +25,7 @@ func fileListCommand(a *App) *cobra.Command {
 		for _, s := range []struct {
 			name string
 			on   bool
-		}{{"corrupt", states.corrupt}, {"missing", states.missing}, {"healthy", states.healthy}, {"suspect", states.suspect}} {
+		}{{"corrupt", states.Corrupt}, {"missing", states.Missing}, {"healthy", states.Healthy}, {"suspect", states.Suspect}} {
 			if s.on {
 				if err := notBoth(cmd, "from", from != "", s.name, true); err != nil {
 					return err
@@ -89,7 +40,7 @@ func fileListCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		l := &fileListing{all: all, state: states.where("c")}
+		l := &fileListing{all: all, states: states}
 		if l.absentNodes, err = resolveNodes(d, g, absentNodes, "no such node: %s"); err != nil {
 			return err
 		}
@@ -119,10 +70,10 @@ func fileListCommand(a *App) *cobra.Command {
 			return err
 		}
 		if len(acqs) > 0 {
-			sel = combineSets("AND", sel, &fileSet{"archivefile.acq_id IN ?", []any{acqIDs(acqs)}})
+			sel = index.Intersection(sel, index.FilesInAcqs(acqIDs(acqs)))
 		}
 		if sel == nil {
-			sel = &fileSet{"1 = 1", nil}
+			sel = index.AllFiles()
 		}
 		if !details {
 			return l.printPaths(a, g, sel)
@@ -141,14 +92,14 @@ func fileListCommand(a *App) *cobra.Command {
 	f.StringArrayVar(&absentNodes, "absent-node", nil, "only files not healthy on `NODE` (repeatable)")
 	f.StringArrayVar(&acqNames, "acq", nil, "only files in acquisition `ACQ` (repeatable)")
 	f.BoolVarP(&all, "all", "a", false, "require every location constraint instead of any one")
-	f.BoolVar(&states.corrupt, "corrupt", false, "with --node/--group: look for corrupt copies")
+	f.BoolVar(&states.Corrupt, "corrupt", false, "with --node/--group: look for corrupt copies")
 	f.BoolVar(&details, "details", false, "print a table of details")
 	f.StringVar(&from, "from", "", "with --to: only files that can be synced from node `SRC` to group DEST")
 	f.StringArrayVar(&groupNames, "group", nil, "only files present in `GROUP` (repeatable)")
-	f.BoolVar(&states.healthy, "healthy", false, "with --node/--group: look for healthy copies (the default)")
-	f.BoolVar(&states.missing, "missing", false, "with --node/--group: look for missing copies")
+	f.BoolVar(&states.Healthy, "healthy", false, "with --node/--group: look for healthy copies (the default)")
+	f.BoolVar(&states.Missing, "missing", false, "with --node/--group: look for missing copies")
 	f.StringArrayVar(&nodeNames, "node", nil, "only files present on `NODE` (repeatable)")
-	f.BoolVar(&states.suspect, "suspect", false, "with --node/--group: look for suspect copies")
+	f.BoolVar(&states.Suspect, "suspect", false, "with --node/--group: look for suspect copies")
 	f.StringVar(&to, "to", "", "with --from: only files that can be synced from node SRC to group `DEST`")
 	return cmd
 }
@@ -156,7 +107,7 @@ func fileListCommand(a *App) *cobra.Command {
 // fileListing holds the resolved constraints of a file list command.
 type fileListing struct {
 	all                  bool
-	state                string
+	states               index.CopyStates
 	nodes, absentNodes   []*db.StorageNode
 	groups, absentGroups []*db.StorageGroup
 	from                 *db.StorageNode
@@ -167,106 +118,75 @@ type fileListing struct {
 // or nil for "every file". nothing is true when a positive constraint
 // matched no file at all: alpenhorn then lists nothing, not even the
 // empty line it prints for an empty final result.
-func (l *fileListing) selection(g *gorm.DB) (sel *fileSet, nothing bool, err error) {
+func (l *fileListing) selection(g *gorm.DB) (sel *index.FileSet, nothing bool, err error) {
 	// "Any" mode ORs positive constraints and, by De Morgan, ANDs the
 	// sets the negative ones exclude; --all does the opposite.
-	pos, neg := "OR", "AND"
+	pos, neg := index.Union, index.Intersection
 	if l.all {
-		pos, neg = "AND", "OR"
+		pos, neg = index.Intersection, index.Union
 	}
-	var absentNode, absentGroup, node, group []*fileSet
+	var absentNode, absentGroup, node, group []*index.FileSet
 	for _, n := range l.absentNodes {
-		absentNode = append(absentNode, filesOnNode(n.ID, healthyCopy("c")))
+		absentNode = append(absentNode, index.FilesOnNode(n.ID, index.Healthy))
 	}
 	for _, gr := range l.absentGroups {
-		absentGroup = append(absentGroup, filesInGroup(gr.ID, healthyCopy("c")))
+		absentGroup = append(absentGroup, index.FilesInGroup(gr.ID, index.Healthy))
 	}
 	for _, n := range l.nodes {
-		node = append(node, filesOnNode(n.ID, l.state))
+		node = append(node, index.FilesOnNode(n.ID, l.states))
 	}
 	for _, gr := range l.groups {
-		group = append(group, filesInGroup(gr.ID, l.state))
+		group = append(group, index.FilesInGroup(gr.ID, l.states))
 	}
-	omitted := combineSets(neg, combineSets(neg, absentNode...), combineSets(neg, absentGroup...))
+	omitted := neg(neg(absentNode...), neg(absentGroup...))
 	if omitted != nil {
-		if none, err := omitted.empty(g); err != nil || none {
+		if none, err := omitted.Empty(g); err != nil || none {
 			omitted = nil
 			if err != nil {
 				return nil, false, err
 			}
 		}
 	}
-	selected := combineSets(pos, combineSets(pos, node...), combineSets(pos, group...))
-	var syncable *fileSet
+	selected := pos(pos(node...), pos(group...))
+	var syncable *index.FileSet
 	if l.from != nil {
-		syncable = filesOnNode(l.from.ID, healthyCopy("c")).without(filesInGroup(l.to.ID, healthyCopy("c")))
+		syncable = index.FilesOnNode(l.from.ID, index.Healthy).Without(index.FilesInGroup(l.to.ID, index.Healthy))
 		if l.all || omitted == nil {
-			selected = combineSets("AND", selected, syncable)
+			selected = index.Intersection(selected, syncable)
 			syncable = nil
 		}
 	}
 	if l.all && omitted != nil && selected != nil {
-		selected = selected.without(omitted)
+		selected = selected.Without(omitted)
 		omitted = nil
 	}
-	for _, s := range []*fileSet{selected, syncable} {
+	for _, s := range []*index.FileSet{selected, syncable} {
 		if s == nil {
 			continue
 		}
-		if none, err := s.empty(g); err != nil || none {
+		if none, err := s.Empty(g); err != nil || none {
 			return nil, none, err
 		}
 	}
-	var final *fileSet
+	var final *index.FileSet
 	switch {
 	case selected != nil && omitted != nil:
-		final = combineSets("OR", selected, omitted.complement())
+		final = index.Union(selected, omitted.Complement())
 	case selected != nil:
 		final = selected
 	case omitted != nil:
-		final = omitted.complement()
+		final = omitted.Complement()
 	}
-	return combineSets("AND", syncable, final), false, nil
+	return index.Intersection(syncable, final), false, nil
 }
 
-// fileListRow is one row of the final query.
-type fileListRow struct {
-	ID         int64        `gorm:"column:id"`
-	Acq        string       `gorm:"column:acq"`
-	Name       string       `gorm:"column:name"`
-	SizeB      *int64       `gorm:"column:size_b"`
-	MD5Sum     *string      `gorm:"column:md5sum"`
-	Registered db.Time      `gorm:"column:registered"`
-	HasFile    db.HasFile   `gorm:"column:has_file"`
-	WantsFile  db.WantsFile `gorm:"column:wants_file"`
-	CopySize   *int64       `gorm:"column:copy_size"`
-}
-
-// query selects the files of sel in acquisition, then file, order.
-func (l *fileListing) query(g *gorm.DB, sel *fileSet) *gorm.DB {
-	return g.Table("archivefile").
-		Select("archivefile.id AS id, archiveacq.name AS acq, archivefile.name AS name, archivefile.size_b AS size_b, archivefile.md5sum AS md5sum, archivefile.registered AS registered").
-		Joins("JOIN archiveacq ON archiveacq.id = archivefile.acq_id").
-		Where(sel.cond, sel.args...).
-		Order("archiveacq.name, archivefile.name")
-}
-
-func (l *fileListing) printPaths(a *App, g *gorm.DB, sel *fileSet) error {
-	rows, err := l.query(g, sel).Select("archiveacq.name, archivefile.name").Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
+func (l *fileListing) printPaths(a *App, g *gorm.DB, sel *index.FileSet) error {
 	n := 0
-	for rows.Next() {
-		var acq, name string
-		if err := rows.Scan(&acq, &name); err != nil {
-			return err
-		}
+	err := index.EachFilePath(g, sel, func(acq, name string) {
 		a.Echo("%s/%s", acq, name)
 		n++
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	if n == 0 {
@@ -278,7 +198,7 @@ func (l *fileListing) printPaths(a *App, g *gorm.DB, sel *fileSet) error {
 var detailHeaders = []string{"File", "Size", "MD5 Hash", "Registration Time"}
 
 // detailCells are the columns every detailed row has.
-func detailCells(f fileListRow) []any {
+func detailCells(f index.FileRow) []any {
 	md5 := "-"
 	if f.MD5Sum != nil {
 		md5 = strings.ToLower(*f.MD5Sum)
@@ -292,9 +212,9 @@ func echoFileTable(a *App, headers []string, cells [][]any) {
 	}
 }
 
-func (l *fileListing) printDetails(a *App, g *gorm.DB, sel *fileSet) error {
-	var files []fileListRow
-	if err := l.query(g, sel).Scan(&files).Error; err != nil {
+func (l *fileListing) printDetails(a *App, g *gorm.DB, sel *index.FileSet) error {
+	files, err := index.Files(g, sel)
+	if err != nil {
 		return err
 	}
 	cells := make([][]any, len(files))
@@ -306,12 +226,8 @@ func (l *fileListing) printDetails(a *App, g *gorm.DB, sel *fileSet) error {
 }
 
 // printNodeDetails adds the state and size of each file's copy on node.
-func (l *fileListing) printNodeDetails(a *App, g *gorm.DB, sel *fileSet, node *db.StorageNode) error {
-	var files []fileListRow
-	err := l.query(g, sel).
-		Select("archivefile.id AS id, archiveacq.name AS acq, archivefile.name AS name, archivefile.size_b AS size_b, archivefile.md5sum AS md5sum, archivefile.registered AS registered, dc.has_file AS has_file, dc.wants_file AS wants_file, dc.size_b AS copy_size").
-		Joins("LEFT JOIN archivefilecopy AS dc ON dc.file_id = archivefile.id AND dc.node_id = ?", node.ID).
-		Scan(&files).Error
+func (l *fileListing) printNodeDetails(a *App, g *gorm.DB, sel *index.FileSet, node *db.StorageNode) error {
+	files, err := index.FilesWithCopy(g, sel, node.ID)
 	if err != nil {
 		return err
 	}
@@ -330,16 +246,16 @@ func (l *fileListing) printNodeDetails(a *App, g *gorm.DB, sel *fileSet, node *d
 }
 
 // printGroupDetails adds each file's state in group and the node providing it.
-func (l *fileListing) printGroupDetails(a *App, g *gorm.DB, sel *fileSet, group *db.StorageGroup) error {
-	var files []fileListRow
-	if err := l.query(g, sel).Scan(&files).Error; err != nil {
-		return err
-	}
-	copies, err := groupCopies(g, "n.group_id = ? AND c.file_id IN (SELECT archivefile.id FROM archivefile WHERE "+sel.cond+")", append([]any{group.ID}, sel.args...)...)
+func (l *fileListing) printGroupDetails(a *App, g *gorm.DB, sel *index.FileSet, group *db.StorageGroup) error {
+	files, err := index.Files(g, sel)
 	if err != nil {
 		return err
 	}
-	states, _ := foldStates(copies, groupCopy.file)
+	copies, err := index.SetCopiesInGroup(g, sel, group.ID)
+	if err != nil {
+		return err
+	}
+	states, _ := foldStates(placed(copies), groupCopy.file)
 	cells := make([][]any, len(files))
 	for i, f := range files {
 		var s groupState
@@ -350,4 +266,13 @@ func (l *fileListing) printGroupDetails(a *App, g *gorm.DB, sel *fileSet, group 
 	}
 	echoFileTable(a, append(detailHeaders[:4:4], "State", "Node"), cells)
 	return nil
+}
+
+// placed turns the index's copy records into the rows foldStates folds.
+func placed(copies []index.PlacedCopy) []groupCopy {
+	out := make([]groupCopy, len(copies))
+	for i, c := range copies {
+		out[i] = groupCopy(c)
+	}
+	return out
 }

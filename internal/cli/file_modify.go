@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileModifyCommand) }
@@ -45,21 +46,17 @@ func fileModifyCommand(a *App) *cobra.Command {
 			if len(updates) == 0 {
 				return "No change.", nil
 			}
-			if err := tx.Model(&db.ArchiveFile{}).Where("id = ?", file.ID).Updates(updates).Error; err != nil {
+			if err := index.Modify[db.ArchiveFile](tx, file.ID, updates); err != nil {
 				return "", err
 			}
 			if noReverify {
 				return "File updated.  Re-verification skipped.", nil
 			}
-			// Healthy and corrupt copies alike must be checked against the
-			// new record; copies already suspect are not counted again.
-			res := tx.Model(&db.ArchiveFileCopy{}).
-				Where("file_id = ? AND has_file <> 'N' AND wants_file <> 'N' AND has_file <> 'M'", file.ID).
-				Update("has_file", db.HasMaybe)
-			if res.Error != nil {
-				return "", res.Error
+			n, err := index.ReverifyFile(tx, file.ID)
+			if err != nil {
+				return "", err
 			}
-			if n := res.RowsAffected; n > 0 {
+			if n > 0 {
 				return fmt.Sprintf("File updated.  %d %s will be re-verified.", n, nounFor(n, "copy", "copies")), nil
 			}
 			return "File updated.  No additional copies need re-verification.", nil

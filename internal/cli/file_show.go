@@ -8,6 +8,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("file", fileShowCommand) }
@@ -64,22 +65,18 @@ func fileShowCommand(a *App) *cobra.Command {
 // file, even of a removed copy.
 func showFileGroups(a *App, g *gorm.DB, fileID int64) error {
 	a.Echo("\nGroup status\n")
-	copies, err := groupCopies(g, "c.file_id = ?", fileID)
+	copies, err := index.FileCopiesByGroup(g, fileID)
 	if err != nil {
 		return err
 	}
-	states, order := foldStates(copies, groupCopy.group)
+	states, order := foldStates(placed(copies), groupCopy.group)
 	if len(order) == 0 {
 		a.Echo("No extant copies.")
 		return nil
 	}
-	var groups []db.StorageGroup
-	if err := g.Where("id IN ?", order).Find(&groups).Error; err != nil {
+	names, err := index.GroupNames(g, order)
+	if err != nil {
 		return err
-	}
-	names := map[int64]string{}
-	for _, gr := range groups {
-		names[gr.ID] = gr.Name
 	}
 	rows := make([][]any, len(order))
 	for i, id := range order {
@@ -92,8 +89,8 @@ func showFileGroups(a *App, g *gorm.DB, fileID int64) error {
 
 func showFileNodes(a *App, g *gorm.DB, fileID int64) error {
 	a.Echo("\nNode status:\n")
-	var copies []db.ArchiveFileCopy
-	if err := g.Joins("Node").Where("archivefilecopy.file_id = ?", fileID).Order("archivefilecopy.id").Find(&copies).Error; err != nil {
+	copies, err := index.FileCopies(g, fileID)
+	if err != nil {
 		return err
 	}
 	if len(copies) == 0 {
@@ -115,10 +112,7 @@ func showFileNodes(a *App, g *gorm.DB, fileID int64) error {
 
 func showFileTransfers(a *App, g *gorm.DB, fileID int64) error {
 	a.Echo("\nTransfer requests:\n")
-	var reqs []db.ArchiveFileCopyRequest
-	err := g.Joins("GroupTo").Joins("NodeFrom").
-		Where("archivefilecopyrequest.file_id = ?", fileID).
-		Order("archivefilecopyrequest.id").Find(&reqs).Error
+	reqs, err := index.FileTransfers(g, fileID)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("group", groupCreateCommand) }
@@ -32,7 +33,7 @@ func groupCreateCommand(a *App) *cobra.Command {
 			// The class is stored even when it is the default, as
 			// alpenhorn does.
 			g := db.StorageGroup{Name: name, IOClass: &s.class.v, Notes: s.notes.Ptr(), IOConfig: ioConfig}
-			return fmt.Sprintf("Created storage group \"%s\".", name), tx.Create(&g).Error
+			return fmt.Sprintf("Created storage group \"%s\".", name), index.CreateGroup(tx, &g)
 		})
 	})
 	s.flags(cmd, "set the group's I/O class to `IO_CLASS`", "set the group's notes to `COMMENT`")

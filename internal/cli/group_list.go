@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("group", groupListCommand) }
@@ -15,8 +15,8 @@ func groupListCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var groups []db.StorageGroup
-		if err := g.Order("id").Find(&groups).Error; err != nil {
+		groups, err := index.ListGroups(g)
+		if err != nil {
 			return err
 		}
 		if len(groups) == 0 {

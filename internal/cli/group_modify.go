@@ -5,6 +5,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("group", groupModifyCommand) }
@@ -28,7 +29,7 @@ func groupModifyCommand(a *App) *cobra.Command {
 			if len(updates) == 0 {
 				return "Nothing to do.", nil
 			}
-			return "Storage group updated.", tx.Model(&db.StorageGroup{}).Where("id = ?", group.ID).Updates(updates).Error
+			return "Storage group updated.", index.Modify[db.StorageGroup](tx, group.ID, updates)
 		})
 	})
 	s.flags(cmd, "set the group's I/O class to `IO_CLASS` (--class= resets it to Default)",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("group", groupShowCommand) }
@@ -32,8 +33,8 @@ func groupShowCommand(a *App) *cobra.Command {
 		a.Echo("%s", strings.TrimSuffix(format.IOConfig(group.IOConfig), "\n"))
 
 		a.Echo("\nNodes:\n")
-		var nodes []db.StorageNode
-		if err := g.Where("group_id = ?", group.ID).Order("id").Find(&nodes).Error; err != nil {
+		nodes, err := index.GroupNodes(g, group.ID)
+		if err != nil {
 			return err
 		}
 		switch {
@@ -53,17 +54,7 @@ func groupShowCommand(a *App) *cobra.Command {
 
 		if transfers {
 			a.Echo("\nPending inbound transfers:\n")
-			var rows []struct {
-				Name  string
-				Count int64
-				Size  *int64
-			}
-			err := g.Table("archivefilecopyrequest AS r").
-				Select("n.name AS name, COUNT(r.id) AS count, SUM(f.size_b) AS size").
-				Joins("JOIN archivefile AS f ON f.id = r.file_id").
-				Joins("JOIN storagenode AS n ON n.id = r.node_from_id").
-				Where("r.group_to_id = ? AND r.completed = 0 AND r.cancelled = 0", group.ID).
-				Group("r.node_from_id, n.name").Order("n.name").Scan(&rows).Error
+			rows, err := index.InboundTransfers(g, group.ID)
 			if err != nil {
 				return err
 			}
@@ -76,16 +67,7 @@ func groupShowCommand(a *App) *cobra.Command {
 
 		if actions {
 			a.Echo("\nAuto-actions:\n")
-			var rows []struct {
-				Name      string
-				Autosync  bool
-				Autoclean bool
-			}
-			err := g.Table("storagetransferaction AS t").
-				Select("n.name AS name, t.autosync AS autosync, t.autoclean AS autoclean").
-				Joins("JOIN storagenode AS n ON n.id = t.node_from_id").
-				Where("t.group_to_id = ? AND (t.autosync = 1 OR t.autoclean = 1)", group.ID).
-				Order("t.node_from_id").Scan(&rows).Error
+			rows, err := index.GroupActions(g, group.ID)
 			if err != nil {
 				return err
 			}
@@ -152,7 +134,7 @@ func groupNodeTable(g *gorm.DB, nodes []db.StorageNode, details, stats bool) (fo
 		}
 		if stats {
 			u := usage[n.ID]
-			row = append(row, u.count, u.size(), u.percent)
+			row = append(row, u.Count, u.size(), u.percent)
 		}
 		t.Rows = append(t.Rows, row)
 	}

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeActivateCommand) }
@@ -30,7 +31,7 @@ func nodeActivateCommand(a *App) *cobra.Command {
 			}
 			updates := map[string]any{"active": true}
 			loc.collect(updates, node)
-			return fmt.Sprintf("Storage node \"%s\" activated.", name), tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Updates(updates).Error
+			return fmt.Sprintf("Storage node \"%s\" activated.", name), index.Modify[db.StorageNode](tx, node.ID, updates)
 		})
 	})
 	loc.flags(cmd, " before activating")

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeCreateCommand) }
@@ -57,7 +58,7 @@ func nodeCreateCommand(a *App) *cobra.Command {
 					return "", err
 				}
 				g = &db.StorageGroup{Name: name}
-				if err := tx.Create(g).Error; err != nil {
+				if err := index.CreateGroup(tx, g); err != nil {
 					return "", err
 				}
 				done = fmt.Sprintf("Created storage group \"%s\".\n", name) + done
@@ -83,7 +84,7 @@ func nodeCreateCommand(a *App) *cobra.Command {
 			if maxTotal.set {
 				node.MaxTotalGB = &maxTotal.v
 			}
-			if err := tx.Omit("Group").Create(&node).Error; err != nil {
+			if err := index.CreateNode(tx, &node); err != nil {
 				return "", err
 			}
 			if initNode {

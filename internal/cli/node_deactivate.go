@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeDeactivateCommand) }
@@ -22,7 +23,7 @@ func nodeDeactivateCommand(a *App) *cobra.Command {
 			if !node.Active {
 				return fmt.Sprintf("No change: node \"%s\" already inactive.", name), nil
 			}
-			err = tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Update("active", false).Error
+			_, err = index.DeactivateNode(tx, node.ID)
 			return fmt.Sprintf("Storage node \"%s\" deactivated.", name), err
 		})
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
 )
 
@@ -157,13 +158,7 @@ func prepareIngest(ctx context.Context, d *db.DB, nodeName string, m *sneakernet
 			return err
 		}
 		in.node = node
-		var rows []struct {
-			AcqName string  `gorm:"column:acq_name"`
-			Name    string  `gorm:"column:name"`
-			MD5     *string `gorm:"column:md5sum"`
-		}
-		err = tx.Raw(`SELECT a.name AS acq_name, f.name, f.md5sum FROM archivefilecopy c JOIN archivefile f ON f.id = c.file_id
- JOIN archiveacq a ON a.id = f.acq_id WHERE c.node_id = ? AND c.has_file = 'Y'`, node.ID).Scan(&rows).Error
+		rows, err := index.PresentCopies(tx, node.ID)
 		in.present = make(map[string]*string, len(rows))
 		for _, r := range rows {
 			in.present[r.AcqName+"/"+r.Name] = r.MD5
@@ -288,27 +283,25 @@ func (in *manifestIngest) one(ctx context.Context, i int, f sneakernet.ManifestF
 // register records the verified file f and its copy on the node: the
 // acquisition and file unless they exist, the copy present and wanted.
 func (in *manifestIngest) register(tx *gorm.DB, f sneakernet.ManifestFile, alloc int64) (string, string, error) {
-	acq, err := findAcq(in.d, tx, f.Acq)
+	acq, err := index.FindByName[db.ArchiveAcq](in.d, tx, f.Acq)
 	if err != nil {
 		return "", "", err
 	}
 	if acq == nil {
-		acq = &db.ArchiveAcq{Name: f.Acq}
-		if err := tx.Create(acq).Error; err != nil {
+		if acq, err = index.CreateAcq(tx, f.Acq); err != nil {
 			return "", "", err
 		}
 	} else if acq.Name != f.Acq {
 		// The copy would be looked for under the registered spelling.
 		return sneakernet.Failed, fmt.Sprintf("acquisition registered as \"%s\"", acq.Name), nil
 	}
-	var files []db.ArchiveFile
-	if err := tx.Where("acq_id = ? AND name = ?", acq.ID, f.Name).Limit(1).Find(&files).Error; err != nil {
+	rec, err := index.FindFileInAcq(tx, acq.ID, f.Name)
+	if err != nil {
 		return "", "", err
 	}
 	status := sneakernet.Ingested
 	var fileID int64
-	if len(files) > 0 {
-		rec := files[0]
+	if rec != nil {
 		switch {
 		case rec.Name != f.Name:
 			return sneakernet.Failed, fmt.Sprintf("file registered as \"%s\"", rec.Name), nil
@@ -321,24 +314,12 @@ func (in *manifestIngest) register(tx *gorm.DB, f sneakernet.ManifestFile, alloc
 	} else {
 		size, sum := f.Size, f.MD5
 		rec := db.ArchiveFile{AcqID: acq.ID, Name: f.Name, SizeB: &size, MD5Sum: &sum, Registered: db.NewTime(f.Registered)}
-		if err := tx.Create(&rec).Error; err != nil {
+		if err := index.CreateFile(tx, &rec); err != nil {
 			return "", "", err
 		}
 		fileID = rec.ID
 	}
-	now := db.Now()
-	var copies []db.ArchiveFileCopy
-	if err := tx.Where("file_id = ? AND node_id = ?", fileID, in.node.ID).Limit(1).Find(&copies).Error; err != nil {
-		return "", "", err
-	}
-	if len(copies) > 0 {
-		err = tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", copies[0].ID).Updates(map[string]any{
-			"has_file": db.HasYes, "wants_file": db.WantYes, "ready": true, "size_b": alloc, "last_update": now}).Error
-	} else {
-		err = tx.Create(&db.ArchiveFileCopy{FileID: fileID, NodeID: in.node.ID, HasFile: db.HasYes, WantsFile: db.WantYes,
-			Ready: true, SizeB: &alloc, LastUpdate: now}).Error
-	}
-	return status, "", err
+	return status, "", index.RecordVerifiedCopy(tx, fileID, in.node.ID, alloc)
 }
 
 func registeredWith(sum *string) string {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeListCommand) }
@@ -60,22 +61,19 @@ func (f *nodeFilter) nodes(a *App, cmd *cobra.Command) (*gorm.DB, []db.StorageNo
 	if err != nil {
 		return nil, nil, err
 	}
-	q := tx.Preload("Group").Order("id")
+	sel := index.NodeFilter{Host: f.host}
 	if f.active.set {
-		q = q.Where("active = ?", f.active.on)
+		sel.Active = &f.active.on
 	}
 	if f.group != "" {
 		g, err := resolveGroup(d, tx, f.group, "no such group: %s")
 		if err != nil {
 			return nil, nil, err
 		}
-		q = q.Where("group_id = ?", g.ID)
+		sel.GroupID = g.ID
 	}
-	if f.host != "" {
-		q = q.Where("host = ?", f.host)
-	}
-	var nodes []db.StorageNode
-	if err := q.Find(&nodes).Error; err != nil {
+	nodes, err := index.ListNodes(tx, sel)
+	if err != nil {
 		return nil, nil, err
 	}
 	if len(nodes) == 0 {

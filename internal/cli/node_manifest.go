@@ -13,6 +13,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
 )
 
@@ -139,17 +140,6 @@ func (a *App) runNodeManifest(cmd *cobra.Command, c *nodeManifest) error {
 	return nil
 }
 
-// manifestCopy is a present copy on the node, with its file.
-type manifestCopy struct {
-	CopyID     int64   `gorm:"column:copy_id"`
-	FileID     int64   `gorm:"column:file_id"`
-	AcqName    string  `gorm:"column:acq_name"`
-	Name       string  `gorm:"column:name"`
-	SizeB      *int64  `gorm:"column:size_b"`
-	MD5        *string `gorm:"column:md5sum"`
-	Registered db.Time `gorm:"column:registered"`
-}
-
 // record builds the manifest from the node's present copies, records it
 // and applies the options, all in tx, and returns the manifest's text.
 func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string) ([]byte, error) {
@@ -160,16 +150,13 @@ func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string) ([]byte, err
 	if node.ID != c.nodeID || node.Root == nil || *node.Root != c.root {
 		return nil, fmt.Errorf("node \"%s\" changed while the manifest was being written; run the command again", node.Name)
 	}
-	var copies []manifestCopy
-	err = tx.Raw(`SELECT c.id AS copy_id, c.file_id, a.name AS acq_name, f.name, f.size_b, f.md5sum, f.registered
- FROM archivefilecopy c JOIN archivefile f ON f.id = c.file_id JOIN archiveacq a ON a.id = f.acq_id
- WHERE c.node_id = ? AND c.has_file = 'Y'`, node.ID).Scan(&copies).Error
+	copies, err := index.PresentCopies(tx, node.ID)
 	if err != nil {
 		return nil, err
 	}
 	// Sorted here, not by the engines' collations, so that both give the
 	// same order.
-	slices.SortFunc(copies, func(x, y manifestCopy) int {
+	slices.SortFunc(copies, func(x, y index.PresentCopy) int {
 		return strings.Compare(x.AcqName+"/"+x.Name, y.AcqName+"/"+y.Name)
 	})
 
@@ -212,8 +199,7 @@ func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string) ([]byte, err
 	}
 	c.deactivated, c.wasInactive = false, !node.Active
 	if c.deactivate && node.Active {
-		err := tx.Model(&db.StorageNode{}).Where("id = ? AND active <> ?", node.ID, false).Update("active", false).Error
-		if err != nil {
+		if _, err := index.DeactivateNode(tx, node.ID); err != nil {
 			return nil, err
 		}
 		c.deactivated = true

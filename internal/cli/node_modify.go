@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeModifyCommand) }
@@ -81,7 +82,7 @@ func nodeModifyCommand(a *App) *cobra.Command {
 			if len(updates) == 0 {
 				return "No change.", nil
 			}
-			return "Node updated.", tx.Model(&db.StorageNode{}).Where("id = ?", node.ID).Updates(updates).Error
+			return "Node updated.", index.Modify[db.StorageNode](tx, node.ID, updates)
 		})
 	})
 	f := cmd.Flags()

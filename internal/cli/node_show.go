@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeShowCommand) }
@@ -28,12 +28,12 @@ func nodeShowCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var group db.StorageGroup
-		if err := g.First(&group, node.GroupID).Error; err != nil {
+		groups, err := index.GroupNames(g, []int64{node.GroupID})
+		if err != nil {
 			return err
 		}
 		var out report
-		showNodeHeader(&out, node, group.Name)
+		showNodeHeader(&out, node, groups[node.GroupID])
 		out.add("%s", strings.TrimSuffix(format.IOConfig(node.IOConfig), "\n"))
 		if stats {
 			all, err := nodeStats(g, []db.StorageNode{*node}, false)
@@ -44,13 +44,13 @@ func nodeShowCommand(a *App) *cobra.Command {
 			out.add("")
 			out.add("Stats:")
 			out.add("")
-			out.add("    Total Files: %d", s.count)
+			out.add("    Total Files: %d", s.Count)
 			out.add("     Total Size: %s", s.size())
 			out.add("          Usage: %s%%", strings.TrimLeft(s.percent, " "))
 		}
 		if imports {
-			var reqs []db.ArchiveFileImportRequest
-			if err := g.Where("node_id = ? AND completed = 0", node.ID).Order("timestamp").Order("id").Find(&reqs).Error; err != nil {
+			reqs, err := index.PendingImports(g, node.ID)
+			if err != nil {
 				return err
 			}
 			t := format.Table{Headers: []string{"Path", "Scan", "Register New", "Request Time"}}
@@ -73,31 +73,13 @@ func nodeShowCommand(a *App) *cobra.Command {
 			out.add("%s", t.String())
 		}
 		if transfers {
-			rows, err := g.Raw(`SELECT g.name, COUNT(r.id), SUM(f.size_b) FROM archivefilecopyrequest r
-				JOIN archivefile f ON f.id = r.file_id
-				JOIN storagegroup g ON g.id = r.group_to_id
-				WHERE r.node_from_id = ? AND r.completed = 0 AND r.cancelled = 0
-				GROUP BY r.group_to_id, g.name ORDER BY g.name`, node.ID).Rows()
+			rows, err := index.OutboundTransfers(g, node.ID)
 			if err != nil {
 				return err
 			}
-			defer rows.Close()
 			t := format.Table{Headers: []string{"Dest. Group", "Request Count", "Total Size"}}
-			for rows.Next() {
-				var name string
-				var count int64
-				var size sql.NullInt64
-				if err := rows.Scan(&name, &count, &size); err != nil {
-					return err
-				}
-				var total *int64
-				if size.Valid {
-					total = &size.Int64
-				}
-				t.Rows = append(t.Rows, []any{name, count, format.Bytes(total)})
-			}
-			if err := rows.Err(); err != nil {
-				return err
+			for _, r := range rows {
+				t.Rows = append(t.Rows, []any{r.Name, r.Count, format.Bytes(r.Size)})
 			}
 			out.add("")
 			out.add("Pending outbound transfers:")
@@ -105,21 +87,17 @@ func nodeShowCommand(a *App) *cobra.Command {
 			out.add("%s", t.String())
 		}
 		if actions {
-			var edges []db.StorageTransferAction
-			if err := g.Where("node_from_id = ? AND (autosync = 1 OR autoclean = 1)", node.ID).Order("group_to_id").Find(&edges).Error; err != nil {
+			edges, err := index.NodeActions(g, node.ID)
+			if err != nil {
 				return err
 			}
 			t := format.Table{Headers: []string{"Group", "Action", "Trigger"}}
 			for _, e := range edges {
-				var to db.StorageGroup
-				if err := g.First(&to, e.GroupToID).Error; err != nil {
-					return err
-				}
 				if e.Autoclean {
-					t.Rows = append(t.Rows, []any{to.Name, "Auto-clean", "File added to that group"})
+					t.Rows = append(t.Rows, []any{e.Name, "Auto-clean", "File added to that group"})
 				}
 				if e.Autosync {
-					t.Rows = append(t.Rows, []any{to.Name, "Auto-sync", "File added to this node"})
+					t.Rows = append(t.Rows, []any{e.Name, "Auto-sync", "File added to this node"})
 				}
 			}
 			out.add("")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"database/sql"
 	"fmt"
 	"math"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("node", nodeStatsCommand) }
@@ -37,9 +37,9 @@ func nodeStatsCommand(a *App) *cobra.Command {
 		}
 		for _, n := range nodes {
 			s := stats[n.ID]
-			row := []any{n.Name, s.count, s.size(), s.percent}
+			row := []any{n.Name, s.Count, s.size(), s.percent}
 			if extra {
-				row = append(row, dashIfZero(s.corrupt), dashIfZero(s.suspect), dashIfZero(s.missing))
+				row = append(row, dashIfZero(s.Corrupt), dashIfZero(s.Suspect), dashIfZero(s.Missing))
 			}
 			t.Rows = append(t.Rows, row)
 		}
@@ -51,21 +51,18 @@ func nodeStatsCommand(a *App) *cobra.Command {
 	return cmd
 }
 
-// nodeStat is what node stats shows of a node. Only copies that are
-// present and wanted (has_file and wants_file both 'Y') count as held.
+// nodeStat is what node stats shows of a node (see index.NodeStat).
 type nodeStat struct {
-	count                     int64
-	total                     sql.NullInt64
-	percent                   string
-	corrupt, suspect, missing int64
+	index.NodeStat
+	percent string
 }
 
 // size is the pretty total, "-" when nothing (or nothing known) is held.
 func (s *nodeStat) size() string {
-	if s.total.Int64 == 0 {
+	if s.TotalB == 0 {
 		return "-"
 	}
-	return format.BytesInt(s.total.Int64)
+	return format.BytesInt(s.TotalB)
 }
 
 func dashIfZero(n int64) any {
@@ -78,63 +75,21 @@ func dashIfZero(n int64) any {
 // nodeStats computes the statistics of nodes, keyed by node id; extra adds
 // the corrupt, suspect and missing counts of wanted copies.
 func nodeStats(tx *gorm.DB, nodes []db.StorageNode, extra bool) (map[int64]*nodeStat, error) {
-	stats := map[int64]*nodeStat{}
 	ids := make([]int64, len(nodes))
 	for i, n := range nodes {
 		ids[i] = n.ID
-		stats[n.ID] = &nodeStat{}
 	}
-	rows, err := tx.Raw(`SELECT c.node_id, COUNT(c.id), SUM(f.size_b) FROM archivefilecopy c
-		JOIN archivefile f ON f.id = c.file_id
-		WHERE c.has_file = 'Y' AND c.wants_file = 'Y' AND c.node_id IN ? GROUP BY c.node_id`, ids).Rows()
+	counts, err := index.NodeStats(tx, ids, extra)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var s nodeStat
-		if err := rows.Scan(&id, &s.count, &s.total); err != nil {
-			return nil, err
-		}
-		*stats[id] = s
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	if extra {
-		rows, err := tx.Raw(`SELECT c.node_id, c.has_file, COUNT(c.id) FROM archivefilecopy c
-			WHERE c.wants_file = 'Y' AND c.has_file IN ('X', 'M', 'N') AND c.node_id IN ? GROUP BY c.node_id, c.has_file`, ids).Rows()
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, n int64
-			var has db.HasFile
-			if err := rows.Scan(&id, &has, &n); err != nil {
-				return nil, err
-			}
-			switch has {
-			case db.HasCorrupt:
-				stats[id].corrupt = n
-			case db.HasMaybe:
-				stats[id].suspect = n
-			case db.HasNo:
-				stats[id].missing = n
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
+	stats := make(map[int64]*nodeStat, len(nodes))
 	for _, n := range nodes {
-		s := stats[n.ID]
-		s.percent = "-"
-		if s.total.Int64 != 0 && n.MaxTotalGB != nil && *n.MaxTotalGB > 0 {
-			s.percent = percentFull(float64(100*s.total.Int64) / (1 << 30) / *n.MaxTotalGB)
+		s := &nodeStat{NodeStat: *counts[n.ID], percent: "-"}
+		if s.TotalB != 0 && n.MaxTotalGB != nil && *n.MaxTotalGB > 0 {
+			s.percent = percentFull(float64(100*s.TotalB) / (1 << 30) / *n.MaxTotalGB)
 		}
+		stats[n.ID] = s
 	}
 	return stats, nil
 }

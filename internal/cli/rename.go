@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 // renaming is what group rename and node rename differ in: their table T
@@ -38,7 +39,7 @@ func renameCommand[T any](a *App, use, short string, r renaming[T]) *cobra.Comma
 				return "", err
 			}
 			msg := fmt.Sprintf(r.done, name, newName)
-			return msg, tx.Model(new(T)).Where("id = ?", r.id(row)).Update("name", newName).Error
+			return msg, index.Rename[T](tx, r.id(row), newName)
 		})
 	})
 }

@@ -4,36 +4,20 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
-
-// Name look-ups compare the way MySQL's default collation does, on every
-// engine, so that the same names clash on SQLite as on MySQL.
-
-// findNamed returns the row of T's table called name, or nil.
-func findNamed[T any](d *db.DB, tx *gorm.DB, name string) (*T, error) {
-	var rows []T
-	if err := tx.Where(d.NameEq("name"), name).Limit(1).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return &rows[0], nil
-}
 
 // resolveNamed looks a row up by name, failing with notFound (a format
 // taking the name, e.g. "no such node: %s": the wording differs between
 // commands).
 func resolveNamed[T any](d *db.DB, tx *gorm.DB, name, notFound string) (*T, error) {
-	row, err := findNamed[T](d, tx, name)
+	row, err := index.FindByName[T](d, tx, name)
 	if err == nil && row == nil {
 		err = fmt.Errorf(notFound, name)
 	}
@@ -43,7 +27,7 @@ func resolveNamed[T any](d *db.DB, tx *gorm.DB, name, notFound string) (*T, erro
 // refuseTaken fails with taken (a format taking the name) when T's table
 // already has a row called name.
 func refuseTaken[T any](d *db.DB, tx *gorm.DB, name, taken string) error {
-	row, err := findNamed[T](d, tx, name)
+	row, err := index.FindByName[T](d, tx, name)
 	if err == nil && row != nil {
 		err = fmt.Errorf(taken, name)
 	}
@@ -83,9 +67,6 @@ func acqID(a *db.ArchiveAcq) int64     { return a.ID }
 
 // The look-ups of nodes, groups and acquisitions by name.
 var (
-	findNode     = findNamed[db.StorageNode]
-	findGroup    = findNamed[db.StorageGroup]
-	findAcq      = findNamed[db.ArchiveAcq]
 	resolveNode  = resolveNamed[db.StorageNode]
 	resolveGroup = resolveNamed[db.StorageGroup]
 	resolveAcq   = resolveNamed[db.ArchiveAcq]
@@ -129,25 +110,18 @@ func normalisePath(p string) string {
 	return out
 }
 
-// findFile resolves a normalised ACQ/FILE path, trying the longest
-// acquisition name first, as both parts may contain "/". It returns nil
-// when nothing matches; absolute paths and paths without "/" never match.
-func findFile(d *db.DB, tx *gorm.DB, p string) (*db.ArchiveFile, error) {
-	files, err := findFiles(d, tx, []string{p})
+// resolveFile resolves an ACQ/FILE argument (see index.FindFilesByPath)
+// or fails with "No such file".
+func resolveFile(d *db.DB, tx *gorm.DB, p string) (*db.ArchiveFile, error) {
+	p = normalisePath(p)
+	files, err := index.FindFilesByPath(d, tx, []string{p})
 	if err != nil {
 		return nil, err
 	}
-	return files[0], nil
-}
-
-// resolveFile resolves an ACQ/FILE argument or fails with "No such file".
-func resolveFile(d *db.DB, tx *gorm.DB, p string) (*db.ArchiveFile, error) {
-	p = normalisePath(p)
-	f, err := findFile(d, tx, p)
-	if err == nil && f == nil {
-		err = fmt.Errorf("No such file: %s", p)
+	if files[0] == nil {
+		return nil, fmt.Errorf("No such file: %s", p)
 	}
-	return f, err
+	return files[0], nil
 }
 
 // fileList is the content of a -F/--file-list option, read before any
@@ -203,8 +177,7 @@ func (a *App) readFileList(name string) (*fileList, error) {
 // non-nil) are made relative to it first. The first unknown line fails.
 //
 // Lines are looked up listChunk at a time, two queries a chunk, with
-// findFile's rule: the longest acquisition name that is a proper prefix of
-// the path and holds the rest as a file wins. A list of 100,000 files
+// index.FindFilesByPath's rule. A list of 100,000 files
 // takes a few hundred queries instead of one or more per line.
 func (fl *fileList) resolve(d *db.DB, tx *gorm.DB, root *string) (map[int64]bool, error) {
 	ids := map[int64]bool{}
@@ -221,7 +194,7 @@ func (fl *fileList) resolve(d *db.DB, tx *gorm.DB, root *string) (map[int64]bool
 	}
 	for start := 0; start < len(paths); start += listChunk {
 		chunk := paths[start:min(start+listChunk, len(paths))]
-		found, err := findFiles(d, tx, chunk)
+		found, err := index.FindFilesByPath(d, tx, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -237,96 +210,6 @@ func (fl *fileList) resolve(d *db.DB, tx *gorm.DB, root *string) (map[int64]bool
 
 // listChunk is how many lines of a file list one look-up takes.
 const listChunk = 200
-
-// splits returns the ways to read a normalised path as ACQ/FILE, the
-// longest acquisition first; none for a path findFile refuses.
-func splits(p string) [][2]string {
-	if strings.HasPrefix(p, "/") || !strings.Contains(p, "/") {
-		return nil
-	}
-	parts := strings.Split(p, "/")
-	out := make([][2]string, 0, len(parts)-1)
-	for i := len(parts) - 1; i >= 1; i-- {
-		out = append(out, [2]string{strings.Join(parts[:i], "/"), strings.Join(parts[i:], "/")})
-	}
-	return out
-}
-
-// findFiles is findFile for many paths, in two queries: each path's file,
-// nil for none. Names are matched as the engine compares them (db.NameEq
-// for acquisitions, the column's own collation for files).
-func findFiles(d *db.DB, tx *gorm.DB, paths []string) ([]*db.ArchiveFile, error) {
-	acqFold, fileFold := foldASCII, func(s string) string { return s }
-	if d.Engine == db.MySQL {
-		acqFold, fileFold = strings.ToLower, strings.ToLower
-	}
-	acqNames := map[string]bool{}
-	for _, p := range paths {
-		for _, sp := range splits(p) {
-			acqNames[sp[0]] = true
-		}
-	}
-	out := make([]*db.ArchiveFile, len(paths))
-	if len(acqNames) == 0 {
-		return out, nil
-	}
-	var acqs []db.ArchiveAcq
-	if err := tx.Where(d.NameIn("name"), slices.Collect(maps.Keys(acqNames))).Find(&acqs).Error; err != nil {
-		return nil, err
-	}
-	acqIDs := map[string]int64{}
-	byID := map[int64]*db.ArchiveAcq{}
-	for i, a := range acqs {
-		acqIDs[acqFold(a.Name)] = a.ID
-		byID[a.ID] = &acqs[i]
-	}
-	fileNames := map[string]bool{}
-	var ids []int64
-	for _, p := range paths {
-		for _, sp := range splits(p) {
-			if id, ok := acqIDs[acqFold(sp[0])]; ok {
-				fileNames[sp[1]] = true
-				ids = append(ids, id)
-			}
-		}
-	}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	type key struct {
-		acq  int64
-		name string
-	}
-	var files []db.ArchiveFile
-	if err := tx.Where("acq_id IN ? AND name IN ?", ids, slices.Collect(maps.Keys(fileNames))).Find(&files).Error; err != nil {
-		return nil, err
-	}
-	byKey := map[key]*db.ArchiveFile{}
-	for i := range files {
-		files[i].Acq = byID[files[i].AcqID]
-		byKey[key{files[i].AcqID, fileFold(files[i].Name)}] = &files[i]
-	}
-	for i, p := range paths {
-		for _, sp := range splits(p) {
-			if f := byKey[key{acqIDs[acqFold(sp[0])], fileFold(sp[1])}]; f != nil {
-				out[i] = f
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// foldASCII folds case as SQLite's NOCASE collation does: ASCII letters
-// only.
-func foldASCII(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
-}
 
 // underRoot is a lexical, component-wise prefix test on normalised paths.
 // The rest keeps its "..": cleaning it away would let a line such as
