@@ -105,17 +105,17 @@ func acqFilesInGroup(g *gorm.DB, acqID, groupID int64, showRemoved bool) (format
 	if err != nil {
 		return t, err
 	}
-	states, _ := foldStates(placed(rows), groupCopy.file)
+	states, _ := index.FoldGroupStates(rows, byFile)
 	files, err := index.AcqFiles(g, acqID)
 	if err != nil {
 		return t, err
 	}
 	for _, f := range files {
 		s := states[f.ID]
-		if s == nil || (s.state() == db.HasNo && !showRemoved) {
+		if s == nil || (s.State() == db.HasNo && !showRemoved) {
 			continue
 		}
-		t.Rows = append(t.Rows, []any{f.Name, format.Bytes(f.SizeB), acqGroupWords[s.state()], s.nodeName(), f.MD5Sum})
+		t.Rows = append(t.Rows, []any{f.Name, format.Bytes(f.SizeB), acqGroupWords[s.State()], nodeName(*s), f.MD5Sum})
 	}
 	return t, nil
 }

@@ -255,24 +255,15 @@ func (l *fileListing) printGroupDetails(a *App, g *gorm.DB, sel *index.FileSet, 
 	if err != nil {
 		return err
 	}
-	states, _ := foldStates(placed(copies), groupCopy.file)
+	states, _ := index.FoldGroupStates(copies, byFile)
 	cells := make([][]any, len(files))
 	for i, f := range files {
 		var s groupState
 		if p := states[f.ID]; p != nil {
 			s = *p
 		}
-		cells[i] = append(detailCells(f), groupWords[s.state()], s.nodeName())
+		cells[i] = append(detailCells(f), groupWords[s.State()], nodeName(s))
 	}
 	echoFileTable(a, append(detailHeaders[:4:4], "State", "Node"), cells)
 	return nil
-}
-
-// placed turns the index's copy records into the rows foldStates folds.
-func placed(copies []index.PlacedCopy) []groupCopy {
-	out := make([]groupCopy, len(copies))
-	for i, c := range copies {
-		out[i] = groupCopy(c)
-	}
-	return out
 }

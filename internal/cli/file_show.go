@@ -69,7 +69,7 @@ func showFileGroups(a *App, g *gorm.DB, fileID int64) error {
 	if err != nil {
 		return err
 	}
-	states, order := foldStates(placed(copies), groupCopy.group)
+	states, order := index.FoldGroupStates(copies, byGroup)
 	if len(order) == 0 {
 		a.Echo("No extant copies.")
 		return nil
@@ -81,7 +81,7 @@ func showFileGroups(a *App, g *gorm.DB, fileID int64) error {
 	rows := make([][]any, len(order))
 	for i, id := range order {
 		s := states[id]
-		rows[i] = []any{names[id], groupWords[s.state()], s.nodeName()}
+		rows[i] = []any{names[id], groupWords[s.State()], nodeName(*s)}
 	}
 	a.Echo("%s", format.Table{Headers: []string{"Group", "State", "Node"}, Rows: rows})
 	return nil

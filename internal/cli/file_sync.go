@@ -45,8 +45,8 @@ func fileSyncCommand(a *App) *cobra.Command {
 			if err != nil {
 				return "", err
 			}
-			if there.state() == db.HasYes {
-				return fmt.Sprintf("Not done: %s already present on Node \"%s\" in destination Group \"%s\".", path, there.node, to), nil
+			if there.State() == db.HasYes {
+				return fmt.Sprintf("Not done: %s already present on Node \"%s\" in destination Group \"%s\".", path, there.Node, to), nil
 			}
 			cp, err := index.CopyOn(tx, file.ID, src.ID)
 			if err != nil {

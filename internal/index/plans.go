@@ -21,39 +21,6 @@ type Admit func(fileID int64) bool
 
 func (a Admit) admits(fileID int64) bool { return a == nil || a(fileID) }
 
-// CopyStates selects copies by state. Copies released for removal
-// (wants_file 'N') are in none of the states, except missing copies,
-// which are missing only while wanted.
-type CopyStates struct {
-	Corrupt, Healthy, Missing, Suspect bool
-}
-
-// Any reports whether at least one state is selected.
-func (s CopyStates) Any() bool { return s.Corrupt || s.Healthy || s.Missing || s.Suspect }
-
-// Where returns the SQL condition on the copy table called alias for the
-// selected states, OR-ed together; no state selected means healthy.
-func (s CopyStates) Where(alias string) string {
-	if !s.Any() {
-		s.Healthy = true
-	}
-	var terms []string
-	add := func(on bool, has, wants string) {
-		if on {
-			terms = append(terms, "("+alias+".has_file = '"+has+"' AND "+alias+".wants_file "+wants+")")
-		}
-	}
-	add(s.Corrupt, "X", "<> 'N'")
-	add(s.Healthy, "Y", "<> 'N'")
-	add(s.Missing, "N", "= 'Y'")
-	add(s.Suspect, "M", "<> 'N'")
-	return "(" + strings.Join(terms, " OR ") + ")"
-}
-
-// HealthyCopy is the condition for a healthy copy (present and not
-// released) on the copy table called alias.
-func HealthyCopy(alias string) string { return CopyStates{Healthy: true}.Where(alias) }
-
 // CopyOn returns file's copy on node, or nil when there is none.
 func CopyOn(tx *gorm.DB, fileID, nodeID int64) (*db.ArchiveFileCopy, error) {
 	var rows []db.ArchiveFileCopy
@@ -64,32 +31,10 @@ func CopyOn(tx *gorm.DB, fileID, nodeID int64) (*db.ArchiveFileCopy, error) {
 	return &rows[0], nil
 }
 
-// NodeCopy is a copy's state with its node's name and group.
-type NodeCopy struct {
-	FileID  int64
-	GroupID int64
-	HasFile db.HasFile
-	Node    string
-}
-
-// NodeCopies returns the copies matching cond (a condition on the copy
-// table c and the node table n) in copy order, with their nodes' names and
-// groups.
-func NodeCopies(tx *gorm.DB, cond string, args ...any) ([]NodeCopy, error) {
-	var rows []NodeCopy
-	err := tx.Table("archivefilecopy AS c").
-		Select("c.file_id AS file_id, n.group_id AS group_id, c.has_file AS has_file, n.name AS node").
-		Joins("JOIN storagenode AS n ON n.id = c.node_id").
-		Where(cond, args...).
-		Order("c.id").
-		Scan(&rows).Error
-	return rows, err
-}
-
 // FileGroupCopies returns file's copies on the nodes of group, in copy
 // order.
-func FileGroupCopies(tx *gorm.DB, fileID, groupID int64) ([]NodeCopy, error) {
-	return NodeCopies(tx, "c.file_id = ? AND n.group_id = ?", fileID, groupID)
+func FileGroupCopies(tx *gorm.DB, fileID, groupID int64) ([]PlacedCopy, error) {
+	return placedCopies(tx, "c.file_id = ? AND n.group_id = ?", fileID, groupID)
 }
 
 // SyncQuery is what a group or node sync copies: the files present on

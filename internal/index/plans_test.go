@@ -344,7 +344,7 @@ func TestCopiesOnNodes(t *testing.T) {
 		}
 		rows, err := index.FileGroupCopies(w.d.Gorm, w.files["marked"].ID, w.group("third").ID)
 		w.must(err)
-		if !slices.Equal(rows, []index.NodeCopy{{FileID: w.files["marked"].ID, GroupID: w.group("third").ID, HasFile: db.HasYes, Node: "t"}}) {
+		if !slices.Equal(rows, []index.PlacedCopy{{FileID: w.files["marked"].ID, GroupID: w.group("third").ID, HasFile: db.HasYes, Node: "t"}}) {
 			t.Errorf("marked in third: %+v", rows)
 		}
 	})

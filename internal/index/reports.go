@@ -12,35 +12,6 @@ import (
 // totals and counts. Every function reads through tx, a session or a
 // transaction of the caller.
 
-// CopyStates selects copies by state: Corrupt (has_file 'X'), Healthy
-// ('Y'), Missing ('N') and Suspect ('M'). A copy released for removal
-// (wants_file 'N') is in none of them, and a missing copy counts only
-// while it is wanted ('Y', not 'M'). No state selected means Healthy.
-type CopyStates struct {
-	Corrupt, Healthy, Missing, Suspect bool
-}
-
-// Healthy selects the copies that are present and not released.
-var Healthy = CopyStates{Healthy: true}
-
-// where is the condition on the archivefilecopy rows called alias.
-func (s CopyStates) where(alias string) string {
-	if !s.Corrupt && !s.Healthy && !s.Missing && !s.Suspect {
-		s.Healthy = true
-	}
-	var terms []string
-	add := func(on bool, has, wants string) {
-		if on {
-			terms = append(terms, "("+alias+".has_file = '"+has+"' AND "+alias+".wants_file "+wants+")")
-		}
-	}
-	add(s.Corrupt, "X", "<> 'N'")
-	add(s.Healthy, "Y", "<> 'N'")
-	add(s.Missing, "N", "= 'Y'")
-	add(s.Suspect, "M", "<> 'N'")
-	return "(" + strings.Join(terms, " OR ") + ")"
-}
-
 // NodeFilter selects nodes: Active, when set, by their active flag;
 // GroupID and Host, when non-zero, by group and host.
 type NodeFilter struct {
@@ -374,7 +345,7 @@ func FindCopies(tx *gorm.DB, states CopyStates, acqIDs, nodeIDs, groupIDs []int6
 		Joins("JOIN archivefile AS f ON f.id = c.file_id").
 		Joins("JOIN archiveacq AS a ON a.id = f.acq_id").
 		Joins("JOIN storagenode AS n ON n.id = c.node_id").
-		Where(states.where("c"))
+		Where(states.Where("c"))
 	if len(acqIDs) > 0 {
 		q = q.Where("f.acq_id IN ?", acqIDs)
 	}
@@ -426,13 +397,13 @@ func AllFiles() *FileSet { return &FileSet{"1 = 1", nil} }
 // FilesOnNode is the set of files with a copy on a node in the given
 // states.
 func FilesOnNode(nodeID int64, states CopyStates) *FileSet {
-	return &FileSet{"archivefile.id IN (SELECT c.file_id FROM archivefilecopy AS c WHERE c.node_id = ? AND " + states.where("c") + ")", []any{nodeID}}
+	return &FileSet{"archivefile.id IN (SELECT c.file_id FROM archivefilecopy AS c WHERE c.node_id = ? AND " + states.Where("c") + ")", []any{nodeID}}
 }
 
 // FilesInGroup is the set of files with a copy on a node of a group in the
 // given states.
 func FilesInGroup(groupID int64, states CopyStates) *FileSet {
-	return &FileSet{"archivefile.id IN (SELECT c.file_id FROM archivefilecopy AS c JOIN storagenode AS n ON n.id = c.node_id WHERE n.group_id = ? AND " + states.where("c") + ")", []any{groupID}}
+	return &FileSet{"archivefile.id IN (SELECT c.file_id FROM archivefilecopy AS c JOIN storagenode AS n ON n.id = c.node_id WHERE n.group_id = ? AND " + states.Where("c") + ")", []any{groupID}}
 }
 
 // FilesInAcqs is the set of files of the acquisitions with the given ids.
