@@ -40,7 +40,7 @@ const WaitLimit = 30 * time.Second
 // RepoRoot is the module's top directory.
 func RepoRoot() string {
 	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..")
+	return filepath.Join(filepath.Dir(here), "..", "..", "..")
 }
 
 // BuildDaemon compiles alpenhornd, with the race detector, into the test's
