@@ -163,7 +163,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 		case db.HasYes:
 			handled[req.FileID] = true
 			log.Infof("Cancelling pull request for %s: already present in group %s.", path, g.row.Name)
-			if err := nodeio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+			if err := index.CancelRequest(ctx, g.d.db, req.ID); err != nil {
 				return err
 			}
 			result("duplicate")
@@ -181,7 +181,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 		switch p.SrcState() {
 		case db.HasNo, db.HasCorrupt:
 			log.Warnf("Cancelling request for %s: not available on node %s. [file_id=%d]", path, src.Name, req.FileID)
-			if err := nodeio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+			if err := index.CancelRequest(ctx, g.d.db, req.ID); err != nil {
 				return err
 			}
 			result("missing")

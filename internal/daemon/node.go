@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"

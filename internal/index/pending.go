@@ -310,13 +310,6 @@ func MarkCopySuspect(ctx context.Context, d *db.DB, copyID int64) error {
 	return markSuspect(ctx, d, "id = ?", copyID)
 }
 
-// MarkSourceSuspect records file's copy on node as needing a check ('M'),
-// as when a pull from it failed in a way the source may be to blame for:
-// requests from it are held back until it has been checked.
-func MarkSourceSuspect(ctx context.Context, d *db.DB, fileID, nodeID int64) error {
-	return markSuspect(ctx, d, "file_id = ? AND node_id = ?", fileID, nodeID)
-}
-
 func markSuspect(ctx context.Context, d *db.DB, where string, args ...any) error {
 	return d.Retry(ctx, func(g *gorm.DB) error {
 		return g.Model(&db.ArchiveFileCopy{}).Where(where, args...).
