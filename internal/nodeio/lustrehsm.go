@@ -567,7 +567,7 @@ func (g *LustreHSMGroup) PullForce(ctx context.Context, req *db.ArchiveFileCopyR
 	return p.hsm.IO().Pull(ctx, req)
 }
 
-// copyWalker hands out the copies matching a condition a batch at a time,
+// copyWalker hands out the copies of a walk (index.Walk) a batch at a time,
 // starting from a random copy and carrying on in id order, wrapping round
 // at the end; a batch larger than the selection repeats copies. It belongs
 // to the main loop.
