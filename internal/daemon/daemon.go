@@ -17,12 +17,12 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/config"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
@@ -140,20 +140,20 @@ func Run(opts Options) int {
 		log.WithError(err).Error("Fatal error!")
 		return exitError
 	}
-	index, serialOnly, err := connect(ctx, cfgFile, ext)
+	dataIndex, serialOnly, err := connect(ctx, cfgFile, ext)
 	if err != nil {
 		return errorf("Unable to connect to the database: %v\nSee --help-config for more details.", err)
 	}
-	defer index.Close()
-	if err := index.CheckSchema(ctx); err != nil {
-		return errorf("%s", index.Redact(err.Error()))
+	defer dataIndex.Close()
+	if err := dataIndex.CheckSchema(ctx); err != nil {
+		return errorf("%s", dataIndex.Redact(err.Error()))
 	}
 	// Statements wait out an outage of the data index (db.Retry); say so
 	// when one begins and ends, once each, from the thread that noticed.
-	index.OnUnavailable = func(ctx context.Context, err error) {
-		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warnf("Database unavailable: %s.  Waiting for it.", index.Redact(err.Error()))
+	dataIndex.OnUnavailable = func(ctx context.Context, err error) {
+		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warnf("Database unavailable: %s.  Waiting for it.", dataIndex.Redact(err.Error()))
 	}
-	index.OnAvailable = func(ctx context.Context, down time.Duration) {
+	dataIndex.OnAvailable = func(ctx context.Context, down time.Duration) {
 		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Infof("Database available again after %s.", format.DeltaT(down.Seconds()))
 	}
 
@@ -167,7 +167,7 @@ func Run(opts Options) int {
 		defer stop()
 	}
 
-	d := &Daemon{cfg: cfg, db: index, metrics: m, nodes: map[string]*node{}, groups: map[string]*group{}, available: map[string]bool{}}
+	d := &Daemon{cfg: cfg, db: dataIndex, metrics: m, nodes: map[string]*node{}, groups: map[string]*group{}, available: map[string]bool{}}
 	d.queue = scheduler.NewQueue(threads{})
 	if serialOnly {
 		log.Warn("Database is not threadsafe: forcing serial I/O.")
@@ -177,7 +177,7 @@ func Run(opts Options) int {
 	taskCtx := logging.ContextWithThread(context.Background(), logging.MainThread)
 	d.pool = scheduler.NewPool(taskCtx, d.queue, scheduler.Options{Workers: cfg.NumWorkers, SerialOnly: serialOnly, IsDBError: db.IsError})
 	m.WatchScheduler(cfg.Hostname, d.queue, d.pool)
-	d.env = &nodeio.Env{DB: index, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m}
+	d.env = &nodeio.Env{DB: dataIndex, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m}
 	d.watch = &watchers{d: d}
 	d.pool.HandleSignals(taskCtx)
 
@@ -328,11 +328,7 @@ func (d *Daemon) pass(ctx context.Context) error {
 	log := d.log(ctx)
 	host := d.cfg.Hostname
 
-	var rows []db.StorageNode
-	err := d.db.Retry(ctx, func(g *gorm.DB) error {
-		rows = nil
-		return g.Where("host = ? AND active = ?", host, true).Preload("Group").Order("id").Find(&rows).Error
-	})
+	rows, err := index.HostNodes(ctx, d.db, host)
 	if err != nil {
 		return err
 	}

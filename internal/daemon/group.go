@@ -127,13 +127,11 @@ func (g *group) update(ctx context.Context) error {
 // in a handful of queries.
 func (g *group) updatePulls(ctx context.Context) error {
 	log := g.d.log(ctx)
-	reqs, err := loadRequests(ctx, g.d.db, "r.group_to_id = ?", g.row.ID)
+	reqs, err := index.PendingRequestsInto(ctx, g.d.db, g.row.ID)
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
-	copies, err := index.GroupCopies(ctx, g.d.db, g.row.ID,
-		"c.file_id IN (SELECT r.file_id FROM archivefilecopyrequest r WHERE r.group_to_id = ? AND r.completed = 0 AND r.cancelled = 0)",
-		g.row.ID)
+	copies, err := index.GroupPendingCopies(ctx, g.d.db, g.row.ID)
 	if err != nil {
 		return err
 	}
@@ -150,7 +148,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 	// class can serve many with one task.
 	var pulls []*db.ArchiveFileCopyRequest
 	for _, p := range reqs {
-		req := p.req
+		req := p.Req
 		if handled[req.FileID] {
 			continue
 		}
@@ -165,7 +163,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 		case db.HasYes:
 			handled[req.FileID] = true
 			log.Infof("Cancelling pull request for %s: already present in group %s.", path, g.row.Name)
-			if err := nodeio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+			if err := index.CancelRequest(ctx, g.d.db, req.ID); err != nil {
 				return err
 			}
 			result("duplicate")
@@ -180,10 +178,10 @@ func (g *group) updatePulls(ctx context.Context) error {
 			log.Warnf("Skipping request for %s: source node %s is not active.", path, src.Name)
 			continue
 		}
-		switch p.srcState() {
+		switch p.SrcState() {
 		case db.HasNo, db.HasCorrupt:
 			log.Warnf("Cancelling request for %s: not available on node %s. [file_id=%d]", path, src.Name, req.FileID)
-			if err := nodeio.CancelRequest(ctx, g.d.env, req.ID); err != nil {
+			if err := index.CancelRequest(ctx, g.d.db, req.ID); err != nil {
 				return err
 			}
 			result("missing")
@@ -197,7 +195,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 			log.Errorf("Skipping request for %s: %v", path, err)
 			continue
 		}
-		if !remote.PullReady(p.src) {
+		if !remote.PullReady(p.Src) {
 			log.Debugf("Skipping request for %s: not ready on node %s.", path, src.Name)
 			continue
 		}

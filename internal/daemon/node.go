@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
@@ -147,30 +145,24 @@ func (n *node) checkInit(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 
-	var reqs []db.ArchiveFileImportRequest
-	err := n.d.db.Retry(ctx, func(g *gorm.DB) error {
-		reqs = nil
-		return g.Where("node_id = ? AND path = ? AND completed = ?", row.ID, db.NodeInitPath, false).
-			Order("id").Limit(1).Find(&reqs).Error
-	})
+	req, err := index.PendingInit(ctx, n.d.db, row.ID)
 	if err != nil {
 		return false, err
 	}
-	if len(reqs) == 0 {
+	if req == nil {
 		log.Warnf("Ignoring node \"%s\": not initialised.", row.Name)
 		return false, nil
 	}
-	req := reqs[0]
 	nio := n.IO()
 	n.d.queue.Submit(ctx, nio.FIFO(), fmt.Sprintf("Init Node \"%s\"", row.Name), func(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
 		log := logging.FromContext(ctx, logging.LoggerDaemonUpdate)
 		switch {
 		case nio.CheckInit(ctx):
 			log.Infof("Node \"%s\" already initialised.", row.Name)
-			return scheduler.Done(), nodeio.CompleteImport(ctx, n.d.env, &req, n.Row(), "duplicate")
+			return scheduler.Done(), nodeio.CompleteImport(ctx, n.d.env, req, n.Row(), "duplicate")
 		case nio.Init(ctx) && nio.CheckInit(ctx):
 			log.Infof("Node \"%s\" initialised.", row.Name)
-			return scheduler.Done(), nodeio.CompleteImport(ctx, n.d.env, &req, n.Row(), "success")
+			return scheduler.Done(), nodeio.CompleteImport(ctx, n.d.env, req, n.Row(), "success")
 		}
 		log.Warnf("Initialisation failed for node \"%s\".", row.Name)
 		return scheduler.Done(), nil
@@ -219,7 +211,7 @@ func (n *node) update(ctx context.Context) error {
 	log.Infof("Updating node \"%s\".", row.Name)
 	n.d.metrics.NodeUpdate.WithLabelValues(row.Name).Inc()
 
-	checks, err := index.LoadCopies(ctx, n.d.db, "c.node_id = ? AND c.has_file = 'M' AND c.wants_file != 'N'", row.ID)
+	checks, err := index.CopiesToCheck(ctx, n.d.db, row.ID)
 	if err != nil {
 		return err
 	}
@@ -247,32 +239,17 @@ func (n *node) update(ctx context.Context) error {
 func (n *node) updateDelete(ctx context.Context) error {
 	log := n.d.log(ctx)
 	row := n.Row()
-	filter := "c.wants_file = 'N'"
 	var needed int64
+	removable := false
 	if row.UnderMin() && !row.Archive() {
 		needed = int64((row.MinAvailGB - *row.AvailGB) * math.Exp2(30))
 		log.Infof("Hit minimum available space on %s -- will attempt to free %s.", row.Name, format.BytesFloat(float64(needed)))
-		filter = "c.wants_file != 'Y'"
-	}
-	where := "c.node_id = ? AND c.has_file != 'N' AND " + filter
-	copies, err := index.LoadCopies(ctx, n.d.db, where, row.ID)
-	if err != nil || len(copies) == 0 {
-		return err
+		removable = true
 	}
 	// Copies that are the source of a pending pull stay until it is done.
-	var busy []int64
-	err = n.d.db.Retry(ctx, func(g *gorm.DB) error {
-		busy = nil
-		return g.Raw(`SELECT DISTINCT r.file_id FROM archivefilecopyrequest r WHERE r.node_from_id = ?
- AND r.completed = 0 AND r.cancelled = 0 AND r.file_id IN (SELECT c.file_id FROM archivefilecopy c WHERE `+where+`)`,
-			row.ID, row.ID).Scan(&busy).Error
-	})
-	if err != nil {
+	copies, pending, err := index.CopiesToDelete(ctx, n.d.db, row.ID, removable)
+	if err != nil || len(copies) == 0 {
 		return err
-	}
-	pending := make(map[int64]bool, len(busy))
-	for _, id := range busy {
-		pending[id] = true
 	}
 
 	var batch []*db.ArchiveFileCopy
@@ -310,11 +287,7 @@ func (n *node) updateDelete(ctx context.Context) error {
 func (n *node) updateImport(ctx context.Context) error {
 	log := n.d.log(ctx)
 	row := n.Row()
-	var reqs []db.ArchiveFileImportRequest
-	err := n.d.db.Retry(ctx, func(g *gorm.DB) error {
-		reqs = nil
-		return g.Where("node_id = ? AND completed = ?", row.ID, false).Order("id").Find(&reqs).Error
-	})
+	reqs, err := index.PendingImports(ctx, n.d.db, row.ID)
 	if err != nil {
 		return err
 	}
@@ -379,7 +352,7 @@ func (n *node) scanRequest(ctx context.Context, root string, req *db.ArchiveFile
 func (n *node) updateOutbound(ctx context.Context) error {
 	log := n.d.log(ctx)
 	row := n.Row()
-	reqs, err := loadRequests(ctx, n.d.db, "r.node_from_id = ?", row.ID)
+	reqs, err := index.PendingRequestsFrom(ctx, n.d.db, row.ID)
 	if err != nil || len(reqs) == 0 {
 		return err
 	}
@@ -390,14 +363,14 @@ func (n *node) updateOutbound(ctx context.Context) error {
 	}
 	reasons := map[db.HasFile]string{db.HasNo: "not present", db.HasMaybe: "needs check", db.HasCorrupt: "corrupt"}
 	for _, p := range reqs {
-		state := p.srcState()
+		state := p.SrcState()
 		if state != db.HasYes {
-			log.Infof("Ignoring ready request for %s on node %s: %s.", p.req.File.Path(), row.Name, reasons[state])
+			log.Infof("Ignoring ready request for %s on node %s: %s.", p.Req.File.Path(), row.Name, reasons[state])
 			continue
 		}
-		if !remote.PullReady(p.src) {
+		if !remote.PullReady(p.Src) {
 			n.ioHappened = true
-			n.IO().ReadyPull(ctx, p.req)
+			n.IO().ReadyPull(ctx, p.Req)
 		}
 	}
 	return nil
@@ -426,28 +399,19 @@ func (n *node) updateIdle(ctx context.Context) error {
 func (n *node) autoVerify(ctx context.Context, count int) error {
 	log := n.d.log(ctx)
 	row := n.Row()
-	const where = "c.node_id = ? AND c.has_file != 'N'"
 	if n.avNext == 0 {
-		random := "RANDOM()"
-		if n.d.db.Engine == db.MySQL {
-			random = "RAND()"
-		}
-		var ids []int64
-		err := n.d.db.Retry(ctx, func(g *gorm.DB) error {
-			ids = nil
-			return g.Raw("SELECT c.id FROM archivefilecopy c WHERE "+where+" ORDER BY "+random+" LIMIT 1", row.ID).Scan(&ids).Error
-		})
-		if err != nil || len(ids) == 0 {
+		id, err := index.RandomCopy(ctx, n.d.db, index.WalkKnown, row.ID)
+		if err != nil || id == 0 {
 			return err
 		}
-		n.avNext = ids[0]
+		n.avNext = id
 	}
-	copies, err := index.LoadCopiesLimit(ctx, n.d.db, count, where+" AND c.id >= ?", row.ID, n.avNext)
+	copies, err := index.CopiesFrom(ctx, n.d.db, index.WalkKnown, row.ID, n.avNext, count)
 	if err != nil {
 		return err
 	}
 	if len(copies) < count {
-		more, err := index.LoadCopiesLimit(ctx, n.d.db, count-len(copies), where, row.ID)
+		more, err := index.CopiesFrom(ctx, n.d.db, index.WalkKnown, row.ID, 0, count-len(copies))
 		if err != nil {
 			return err
 		}
@@ -466,11 +430,7 @@ func (n *node) autoVerify(ctx context.Context, count int) error {
 			continue
 		}
 		log.Infof("Auto-verifing copy \"%s\" on node %s.", c.File.Path(), row.Name)
-		err := n.d.db.Retry(ctx, func(g *gorm.DB) error {
-			return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", c.ID).
-				Updates(map[string]any{"has_file": db.HasMaybe, "last_update": db.Now()}).Error
-		})
-		if err != nil {
+		if err := index.MarkCopySuspect(ctx, n.d.db, c.ID); err != nil {
 			return err
 		}
 	}

@@ -152,6 +152,13 @@ func GroupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string,
 	return rows, err
 }
 
+// GroupFileCopies returns the copies, on nodes of group, of the files
+// with the given ids, in copy order: with GroupState, whether the group
+// already has each file.
+func GroupFileCopies(ctx context.Context, d *db.DB, groupID int64, fileIDs []int64) ([]GroupCopy, error) {
+	return GroupCopies(ctx, d, groupID, "c.file_id IN ?", fileIDs)
+}
+
 // TotalGB is the sum of the sizes of the files present ('Y') on a node, in
 // GiB. Like upstream it sums the files' sizes, not the copies'.
 func TotalGB(ctx context.Context, d *db.DB, nodeID int64) (float64, error) {

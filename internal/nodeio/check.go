@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 
-	"gorm.io/gorm"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
@@ -30,7 +28,8 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 		log.Errorf("Cannot check file %s on node %s: %v", name, node.Name, err)
 		return nil
 	}
-	updates := map[string]any{}
+	var has db.HasFile
+	var size *int64
 	var fi os.FileInfo
 	statCtx, cancel := context.WithTimeout(ctx, statTimeout)
 	err = fsutil.Bounded(statCtx, func() error {
@@ -42,7 +41,7 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		log.Errorf("File %s on node %s is missing!", name, node.Name)
-		updates["has_file"] = db.HasNo
+		has = db.HasNo
 	case err != nil:
 		// Unreachable storage says nothing about the copy: leave it
 		// suspect, to be checked again next pass.
@@ -52,7 +51,7 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 		return nil
 	case file.SizeB != nil && *file.SizeB != 0 && fi.Size() != *file.SizeB:
 		log.Errorf("File %s on node %s is corrupt! Size: %d; expected: %d", name, node.Name, fi.Size(), *file.SizeB)
-		updates["has_file"] = db.HasCorrupt
+		has = db.HasCorrupt
 	default:
 		sum, ok := n.MD5(ctx, path)
 		if ctx.Err() != nil {
@@ -61,9 +60,9 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 		switch {
 		case ok && file.MD5Sum != nil && sum == *file.MD5Sum:
 			log.Infof("File %s on node %s is A-OK!", name, node.Name)
-			updates["has_file"] = db.HasYes
-			if size, err := n.outer.FileSize(path, true); err == nil {
-				updates["size_b"] = size
+			has = db.HasYes
+			if s, err := n.outer.FileSize(path, true); err == nil {
+				size = &s
 			}
 		default:
 			got, want := "None", "None"
@@ -74,47 +73,16 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 				want = *file.MD5Sum
 			}
 			log.Errorf("File %s on node %s is corrupt! MD5: %s; expected: %s", name, node.Name, got, want)
-			updates["has_file"] = db.HasCorrupt
+			has = db.HasCorrupt
 		}
 	}
 
 	log.Infof("Updating file copy #%d for file %s on node %s.", copy.ID, name, node.Name)
-	updates["last_update"] = db.Now()
-	// A good copy satisfies the pull requests waiting for it: those into
-	// this node's group, held back while the copy needed this check. Most
-	// come from a pre-pull search that found the file on disk, unrecorded:
-	// a daemon died after a pull put the file in place and before it
-	// recorded it. The request is completed and the auto-actions of the
-	// new copy run, in the same transaction as the copy's new state, as a
-	// finished pull would have done; cancelling the request instead (as
-	// the next pass otherwise would, "already present") would leave them
-	// undone for ever.
-	var satisfied int64
-	err = n.env.DB.Transaction(ctx, func(tx *gorm.DB) error {
-		satisfied = 0
-		// Only the columns the check decides: a concurrent change of
-		// wants_file (a clean request) must survive.
-		if err := tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", copy.ID).Updates(updates).Error; err != nil {
-			return err
-		}
-		if updates["has_file"] != db.HasYes {
-			return nil
-		}
-		res := tx.Model(&db.ArchiveFileCopyRequest{}).
-			Where("file_id = ? AND group_to_id = ? AND completed = ? AND cancelled = ?", copy.FileID, node.GroupID, false, false).
-			Update("completed", true)
-		if res.Error != nil {
-			return res.Error
-		}
-		if satisfied = res.RowsAffected; satisfied == 0 {
-			return nil
-		}
-		return index.AutoActions(ctx, tx, node, file)
-	})
+	satisfied, err := index.RecordCheck(ctx, n.env.DB, node, copy, has, size)
 	if err != nil {
 		return err
 	}
-	if satisfied > 0 {
+	if satisfied {
 		log.Infof("Pull request for %s into group %s satisfied by the copy on node %s.", name, groupName(node), node.Name)
 	}
 	return nil

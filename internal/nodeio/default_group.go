@@ -6,8 +6,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"gorm.io/gorm"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
@@ -138,7 +136,7 @@ func search(ctx context.Context, env *Env, io GroupIO, group *db.StorageGroup, r
 	for i, req := range reqs {
 		ids[i] = req.FileID
 	}
-	copies, err := index.GroupCopies(ctx, env.DB, group.ID, "c.file_id IN ?", ids)
+	copies, err := index.GroupFileCopies(ctx, env.DB, group.ID, ids)
 	if err != nil {
 		return err
 	}
@@ -152,7 +150,7 @@ func search(ctx context.Context, env *Env, io GroupIO, group *db.StorageGroup, r
 		path := req.File.Path()
 		if state, _ := index.GroupState(byFile[req.FileID]); state == db.HasYes || state == db.HasMaybe {
 			log.Infof("Cancelling pull request for %s: file already in group %s.", path, group.Name)
-			if err := CancelRequest(ctx, env, req.ID); err != nil {
+			if err := index.CancelRequest(ctx, env.DB, req.ID); err != nil {
 				return err
 			}
 			continue
@@ -177,28 +175,8 @@ func search(ctx context.Context, env *Env, io GroupIO, group *db.StorageGroup, r
 }
 
 // requestCheck records the file of req, found on node's disk but not in
-// the data index, as needing a check ('M'). The check decides: 'Y'
-// cancels the request next pass, 'X' makes it overwrite the file, 'N'
-// makes it a normal pull.
+// the data index, as needing a check (index.RequestCheck).
 func requestCheck(ctx context.Context, env *Env, node Node, req *db.ArchiveFileCopyRequest) error {
 	size, _ := node.IO().FileSize(req.File.Path(), true)
-	c := db.ArchiveFileCopy{FileID: req.FileID, NodeID: node.Row().ID, HasFile: db.HasMaybe, WantsFile: db.WantYes,
-		Ready: false, SizeB: &size, LastUpdate: db.Now()}
-	err := env.DB.Retry(ctx, func(g *gorm.DB) error { return g.Create(&c).Error })
-	if index.IsDuplicate(err) {
-		err = env.DB.Retry(ctx, func(g *gorm.DB) error {
-			return g.Model(&db.ArchiveFileCopy{}).Where("file_id = ? AND node_id = ?", req.FileID, node.Row().ID).
-				Updates(map[string]any{"has_file": db.HasMaybe, "wants_file": db.WantYes, "ready": false, "last_update": db.Now()}).Error
-		})
-	}
-	return err
-}
-
-// CancelRequest cancels a pending copy request. Only the cancelled flag is
-// written, and only on a pending request, so that a concurrent completion
-// is never undone.
-func CancelRequest(ctx context.Context, env *Env, id int64) error {
-	return env.DB.Retry(ctx, func(g *gorm.DB) error {
-		return g.Model(&db.ArchiveFileCopyRequest{}).Where("id = ? AND completed = ?", id, false).Update("cancelled", true).Error
-	})
+	return index.RequestCheck(ctx, env.DB, req.FileID, node.Row().ID, size)
 }

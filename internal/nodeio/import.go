@@ -4,15 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
-
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
@@ -122,10 +116,6 @@ const importBatch = 250
 // nothing, and larger files are hashed in parallel by separate tasks.
 const importBatchBytes = 256 << 20
 
-// writeAttempts is how many times a batch's transaction is tried when it
-// meets rows inserted meanwhile by another.
-const writeAttempts = 5
-
 // importItem is one file for an import task.
 type importItem struct {
 	path     string // relative to the node root, cleaned
@@ -158,26 +148,12 @@ type importer struct {
 }
 
 // candidate is a file of the batch that passed the checks on disk and was
-// accepted by an import detector.
+// accepted by an import detector, with what the data index is to record
+// of it.
 type candidate struct {
 	importItem
 	det extension.Detection
-	// size and md5 are set for a file to register: read before the
-	// transaction, since hashing is what takes time.
-	size int64
-	md5  string
-	// diskSize is the space the file takes on the node, for a new copy
-	// row (nil when unknown); read before the transaction too, which
-	// holds SQLite's write lock.
-	diskSize *int64
-	// What the transaction recorded.
-	acq     *db.ArchiveAcq
-	file    *db.ArchiveFile
-	copy    *db.ArchiveFileCopy
-	newAcq  bool
-	newFile bool
-	missing bool // a copy recorded missing reappeared
-	raced   bool // the copy was recorded by another worker meanwhile
+	index.Registration
 }
 
 func (im *importer) complete(ctx context.Context, it importItem, result string) error {
@@ -277,121 +253,7 @@ func (im *importer) detect(ctx context.Context, it importItem) (*candidate, stri
 		log.Infof("Not importing non-acquisition path: %s", it.path)
 		return nil, "no_detection", nil
 	}
-	return &candidate{importItem: it, det: det}, "", nil
-}
-
-// indexState is what the data index holds about a batch's files.
-type indexState struct {
-	acqs   map[string]*db.ArchiveAcq     // by name key
-	files  map[fileKey]*db.ArchiveFile   // by acquisition id and name
-	copies map[int64]*db.ArchiveFileCopy // this node's, by file id
-}
-
-type fileKey struct {
-	acq  int64
-	name string
-}
-
-// nameKey is how names are compared: MySQL's collation ignores case, so
-// that a look-up there finds a row whose name differs in case only.
-func (im *importer) nameKey(name string) string {
-	if im.env.DB.Engine == db.MySQL {
-		return strings.ToLower(name)
-	}
-	return name
-}
-
-// lookup reads, with g (the database or a transaction), the acquisitions,
-// files and this node's copies of the candidates.
-func (im *importer) lookup(g *gorm.DB, cands []*candidate) (*indexState, error) {
-	st := &indexState{}
-	for _, read := range []func(*gorm.DB, []*candidate, *indexState) error{im.readAcqs, im.readFiles, im.readCopies} {
-		if err := read(g, cands, st); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
-}
-
-// readAcqs (re)reads the candidates' acquisitions into st.
-func (im *importer) readAcqs(g *gorm.DB, cands []*candidate, st *indexState) error {
-	names := map[string]bool{}
-	for _, c := range cands {
-		names[c.det.Acq] = true
-	}
-	var acqs []db.ArchiveAcq
-	if err := g.Where("name IN ?", slices.Collect(maps.Keys(names))).Find(&acqs).Error; err != nil {
-		return err
-	}
-	st.acqs = make(map[string]*db.ArchiveAcq, len(acqs))
-	for i := range acqs {
-		st.acqs[im.nameKey(acqs[i].Name)] = &acqs[i]
-	}
-	return nil
-}
-
-// readFiles (re)reads the candidates' files in st's acquisitions into st.
-func (im *importer) readFiles(g *gorm.DB, cands []*candidate, st *indexState) error {
-	st.files = map[fileKey]*db.ArchiveFile{}
-	if len(st.acqs) == 0 {
-		return nil
-	}
-	ids := make([]int64, 0, len(st.acqs))
-	for _, a := range st.acqs {
-		ids = append(ids, a.ID)
-	}
-	names := map[string]bool{}
-	for _, c := range cands {
-		names[c.det.File] = true
-	}
-	var files []db.ArchiveFile
-	if err := g.Where("acq_id IN ? AND name IN ?", ids, slices.Collect(maps.Keys(names))).Find(&files).Error; err != nil {
-		return err
-	}
-	for i := range files {
-		st.files[fileKey{files[i].AcqID, im.nameKey(files[i].Name)}] = &files[i]
-	}
-	return nil
-}
-
-// readCopies (re)reads this node's copies of st's files into st.
-func (im *importer) readCopies(g *gorm.DB, _ []*candidate, st *indexState) error {
-	st.copies = map[int64]*db.ArchiveFileCopy{}
-	ids := make([]int64, 0, len(st.files))
-	for _, f := range st.files {
-		ids = append(ids, f.ID)
-	}
-	for chunk := range slices.Chunk(ids, index.IDChunk) {
-		var copies []db.ArchiveFileCopy
-		if err := g.Where("node_id = ? AND file_id IN ?", im.node.Row().ID, chunk).Find(&copies).Error; err != nil {
-			return err
-		}
-		for i := range copies {
-			st.copies[copies[i].FileID] = &copies[i]
-		}
-	}
-	return nil
-}
-
-func (st *indexState) acq(im *importer, c *candidate) *db.ArchiveAcq {
-	return st.acqs[im.nameKey(c.det.Acq)]
-}
-
-func (st *indexState) file(im *importer, c *candidate) *db.ArchiveFile {
-	if a := st.acq(im, c); a != nil {
-		return st.files[fileKey{a.ID, im.nameKey(c.det.File)}]
-	}
-	return nil
-}
-
-// tracked reports whether the node already has a copy of c's file that is
-// not recorded absent.
-func (st *indexState) tracked(im *importer, c *candidate) bool {
-	if f := st.file(im, c); f != nil {
-		cp := st.copies[f.ID]
-		return cp != nil && cp.HasFile != db.HasNo
-	}
-	return false
+	return &candidate{importItem: it, det: det, Registration: index.Registration{Path: it.path, Acq: det.Acq, File: det.File}}, "", nil
 }
 
 // record registers the candidates. It returns the items to try again
@@ -399,11 +261,11 @@ func (st *indexState) tracked(im *importer, c *candidate) bool {
 func (im *importer) record(ctx context.Context, cands []*candidate) ([]importItem, error) {
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
 	d := im.env.DB
-	var st *indexState
-	err := d.Retry(ctx, func(g *gorm.DB) (err error) {
-		st, err = im.lookup(g, cands)
-		return err
-	})
+	regs := make([]*index.Registration, len(cands))
+	for i, c := range cands {
+		regs[i] = &c.Registration
+	}
+	st, err := index.LookupImports(ctx, d, im.node.Row().ID, regs)
 	if err != nil {
 		return nil, err
 	}
@@ -414,13 +276,13 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 	var retry []importItem
 	for _, c := range cands {
 		switch {
-		case st.tracked(im, c):
+		case st.Tracked(&c.Registration):
 			log.Debugf("Not importing %s: already known", c.path)
 			if err := im.complete(ctx, c.importItem, "duplicate"); err != nil {
 				return nil, err
 			}
 			continue
-		case st.acq(im, c) != nil:
+		case st.Acq(&c.Registration) != nil:
 			log.Debugf("Acquisition \"%s\" already in DB.", c.det.Acq)
 		case !c.register:
 			log.Infof("Not importing unregistered acquistion: \"%s\".", c.det.Acq)
@@ -430,7 +292,7 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 			continue
 		}
 		switch {
-		case st.file(im, c) != nil:
+		case st.File(&c.Registration) != nil:
 			log.Debugf("File \"%s\" already in DB.", c.path)
 		case !c.register:
 			log.Infof("Not importing unregistered file: \"%s\".", c.path)
@@ -450,7 +312,7 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 			}
 		}
 		if size, err := im.nio.FileSize(c.path, true); err == nil {
-			c.diskSize = &size
+			c.DiskSize = &size
 		}
 		keep = append(keep, c)
 	}
@@ -458,40 +320,53 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 		return retry, nil
 	}
 
-	// On MySQL another worker or host may insert one of the rows between
-	// the transaction's reads and its inserts; the insert then fails on a
-	// unique key, and the transaction is run again, reading what the other
-	// committed. (SQLite runs the whole transaction under its write lock.)
-	for attempt := 1; ; attempt++ {
-		err = d.Transaction(ctx, func(tx *gorm.DB) error { return im.write(ctx, tx, keep) })
-		if !index.IsDuplicate(err) || attempt == writeAttempts {
-			break
-		}
-		log.Debugf("Import of %s and %d more raced with another: trying again.", keep[0].path, len(keep)-1)
+	regs = regs[:0]
+	for _, c := range keep {
+		regs = append(regs, &c.Registration)
 	}
-	if err != nil {
+	var imported func(ctx context.Context, tx index.Tx)
+	if im.env.Ext != nil {
+		imported = func(ctx context.Context, tx index.Tx) {
+			var imps []extension.Imported
+			for _, c := range keep {
+				if c.Copy == nil {
+					continue
+				}
+				imp := extension.Imported{Detection: c.det, Copy: c.Copy, Node: im.node.Row()}
+				if c.NewFile {
+					imp.NewFile = c.FileRow
+				}
+				if c.NewAcq {
+					imp.NewAcq = c.AcqRow
+				}
+				imps = append(imps, imp)
+			}
+			im.env.Ext.Imported(ctx, tx, imps)
+		}
+	}
+	if err := index.RecordImports(ctx, d, im.node.Row(), regs, imported); err != nil {
 		return nil, err
 	}
 	for _, c := range keep {
 		switch {
-		case c.raced:
+		case c.Raced:
 			log.Debug("ArchiveFileCopy created by another worker!")
 			if err := im.complete(ctx, c.importItem, "duplicate"); err != nil {
 				return nil, err
 			}
 			continue
-		case c.copy == nil:
+		case c.Copy == nil:
 			// Its file row vanished since the look-up: any request stays
 			// pending, to be tried again.
 			continue
 		}
-		if c.newAcq {
+		if c.NewAcq {
 			log.Infof("Acquisition \"%s\" added to DB.", c.det.Acq)
 		}
-		if c.newFile {
+		if c.NewFile {
 			log.Infof("File \"%s\" added to DB.", c.path)
 		}
-		if c.missing {
+		if c.Missing {
 			log.Warnf("Imported missing file \"%s\" on node %s.  Marking suspect.", c.path, im.node.Row().Name)
 		} else {
 			log.Infof("Imported file copy \"%s\" on node \"%s\".", c.path, im.node.Row().Name)
@@ -524,148 +399,8 @@ func (im *importer) hash(ctx context.Context, c *candidate) (ok, changed bool) {
 		log.Infof("File \"%s\" changed during import.  Waiting %d seconds.", c.path, int(settleWait.Seconds()))
 		return false, true
 	}
-	c.size, c.md5 = before, sum
+	c.SizeB, c.MD5 = before, sum
 	return true, false
-}
-
-// write records the candidates in the transaction tx, reading again what
-// the data index has: another worker or host may have registered some of
-// the files since the look-up. A file found registered meanwhile is used
-// as it is (as a file registered before the import would be); a copy
-// recorded meanwhile leaves c.copy nil. The copy rows, the auto-actions
-// they trigger and the extensions' records are written together (see
-// postAdd).
-//
-// New rows are inserted many to a statement and then read back by name:
-// the ids an engine reports for a multi-row insert are not reliably
-// consecutive (MySQL's interleaved auto-increment, Galera's increments).
-func (im *importer) write(ctx context.Context, tx *gorm.DB, cands []*candidate) error {
-	row := im.node.Row()
-	st, err := im.lookup(tx, cands)
-	if err != nil {
-		return err
-	}
-
-	newAcqs := map[string]bool{}
-	var acqRows []db.ArchiveAcq
-	for _, c := range cands {
-		if k := im.nameKey(c.det.Acq); st.acq(im, c) == nil && !newAcqs[k] {
-			newAcqs[k] = true
-			acqRows = append(acqRows, db.ArchiveAcq{Name: c.det.Acq})
-		}
-	}
-	if err := insertRows(tx, acqRows, func() error { return im.readAcqs(tx, cands, st) }); err != nil {
-		return err
-	}
-
-	now := db.Now()
-	newFiles := map[fileKey]bool{}
-	var fileRows []db.ArchiveFile
-	for _, c := range cands {
-		a := st.acq(im, c)
-		if a == nil || st.file(im, c) != nil || c.md5 == "" {
-			// Without a hash: registered when looked up, gone since; left
-			// for a later attempt.
-			continue
-		}
-		size, sum := c.size, c.md5
-		newFiles[fileKey{a.ID, im.nameKey(c.det.File)}] = true
-		fileRows = append(fileRows, db.ArchiveFile{AcqID: a.ID, Name: c.det.File, SizeB: &size, MD5Sum: &sum, Registered: now})
-	}
-	if err := insertRows(tx, fileRows, func() error { return im.readFiles(tx, cands, st) }); err != nil {
-		return err
-	}
-
-	var copyRows []db.ArchiveFileCopy
-	for _, c := range cands {
-		c.acq, c.file, c.copy = st.acq(im, c), st.file(im, c), nil
-		c.newAcq, c.newFile, c.missing, c.raced = false, false, false, false
-		if c.file == nil {
-			continue
-		}
-		c.file.Acq = c.acq
-		c.newFile = newFiles[fileKey{c.acq.ID, im.nameKey(c.file.Name)}]
-		existing := st.copies[c.file.ID]
-		switch {
-		case existing == nil:
-			copyRows = append(copyRows, db.ArchiveFileCopy{FileID: c.file.ID, NodeID: row.ID, HasFile: db.HasYes, WantsFile: db.WantYes,
-				Ready: true, SizeB: c.diskSize, LastUpdate: now})
-		case existing.HasFile != db.HasNo:
-			// Recorded by another worker since the look-up.
-			c.file, c.raced = nil, true
-		default:
-			cp := *existing
-			c.missing = cp.WantsFile == db.WantYes
-			if c.missing {
-				// A copy recorded missing has reappeared: verify it.
-				cp.HasFile = db.HasMaybe
-			} else {
-				cp.HasFile, cp.WantsFile = db.HasYes, db.WantYes
-			}
-			cp.Ready, cp.LastUpdate = true, now
-			err := tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", cp.ID).Updates(map[string]any{
-				"has_file": cp.HasFile, "wants_file": cp.WantsFile, "ready": true, "last_update": now}).Error
-			if err != nil {
-				return err
-			}
-			c.copy = &cp
-		}
-	}
-	if err := insertRows(tx, copyRows, func() error { return im.readCopies(tx, cands, st) }); err != nil {
-		return err
-	}
-
-	var added []*db.ArchiveFile
-	for _, c := range cands {
-		if c.file == nil {
-			continue
-		}
-		if c.copy == nil {
-			c.copy = st.copies[c.file.ID]
-		}
-		c.copy.File = c.file
-		// The first file recorded of a new acquisition reports it.
-		if newAcqs[im.nameKey(c.acq.Name)] {
-			delete(newAcqs, im.nameKey(c.acq.Name))
-			c.newAcq = true
-		}
-		added = append(added, c.file)
-	}
-	if err := index.AutoActions(ctx, tx, row, added...); err != nil {
-		return err
-	}
-
-	if im.env.Ext != nil {
-		var imps []extension.Imported
-		for _, c := range cands {
-			if c.copy == nil {
-				continue
-			}
-			imp := extension.Imported{Detection: c.det, Copy: c.copy, Node: row}
-			if c.newFile {
-				imp.NewFile = c.file
-			}
-			if c.newAcq {
-				imp.NewAcq = c.acq
-			}
-			imps = append(imps, imp)
-		}
-		im.env.Ext.Imported(ctx, tx, imps)
-	}
-	return nil
-}
-
-// insertRows adds rows, many to a statement, then has reread read back
-// the table they went into (a new acquisition has no files yet, a new file
-// no copies: the tables after it need no second look).
-func insertRows[T any](tx *gorm.DB, rows []T, reread func() error) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	if err := tx.Omit(clause.Associations).CreateInBatches(rows, index.IDChunk).Error; err != nil {
-		return err
-	}
-	return reread()
 }
 
 // QueueScan queues a scan of path (relative to the node root) that imports
@@ -704,31 +439,9 @@ func (s *scanner) scan(ctx context.Context, path string) error {
 	row := node.Row()
 	root := filepath.Clean(*row.Root)
 
-	// Copies in any state but 'N': a file recorded missing or removed that
-	// reappears is imported again.
-	type known struct {
-		Acq  string `gorm:"column:acq_name"`
-		File string `gorm:"column:file_name"`
-	}
-	// MySQL would otherwise start from the acquisitions and go through
-	// every file of the archive (see copySelectMySQL).
-	join := "JOIN"
-	if env.DB.Engine == db.MySQL {
-		join = "STRAIGHT_JOIN"
-	}
-	var rows []known
-	err := env.DB.Retry(ctx, func(g *gorm.DB) error {
-		rows = nil
-		return g.Raw(`SELECT a.name AS acq_name, f.name AS file_name FROM archivefilecopy c
- `+join+` archivefile f ON f.id = c.file_id `+join+` archiveacq a ON a.id = f.acq_id
- WHERE c.node_id = ? AND c.has_file != 'N'`, row.ID).Scan(&rows).Error
-	})
+	have, err := index.KnownPaths(ctx, env.DB, row.ID)
 	if err != nil {
 		return err
-	}
-	have := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		have[r.Acq+"/"+r.File] = true
 	}
 
 	log.Infof("Scanning \"%s\" on \"%s\" for new files.", path, row.Name)

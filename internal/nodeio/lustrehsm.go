@@ -6,12 +6,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
@@ -185,7 +182,7 @@ func (h *LustreHSMNode) BeforeUpdate(ctx context.Context, idle bool) bool {
 func (h *LustreHSMNode) IdleUpdate(ctx context.Context, newlyIdle bool) {
 	h.DefaultNode.IdleUpdate(ctx, newlyIdle)
 	node := h.Row()
-	copies, err := h.stateWalker.batch(ctx, h.env.DB, h.checkCount, "c.node_id = ? AND c.has_file = 'Y'", node.ID)
+	copies, err := h.stateWalker.batch(ctx, h.env.DB, h.checkCount, index.WalkPresent, node.ID)
 	if err != nil {
 		logging.FromContext(ctx, logging.LoggerIOLustreHSM).Warnf("Skipping HSM state check on node %s: %v", node.Name, err)
 		return
@@ -221,10 +218,7 @@ func (h *LustreHSMNode) checkStart(ctx context.Context, t *scheduler.Task, copy 
 			return scheduler.Done(), nil
 		}
 		logging.FromContext(ctx, logging.LoggerIOLustreHSM).Warnf("File copy missing during check: %s.  Updating database.", path)
-		return scheduler.Done(), h.env.DB.Retry(ctx, func(g *gorm.DB) error {
-			return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", copy.ID).
-				Updates(map[string]any{"has_file": db.HasNo, "last_update": db.Now()}).Error
-		})
+		return scheduler.Done(), index.RecordMissing(ctx, h.env.DB, copy.ID)
 	}
 	step := h.whenRestored(copy, func(ctx context.Context, restored bool) error {
 		if !restored {
@@ -235,15 +229,11 @@ func (h *LustreHSMNode) checkStart(ctx context.Context, t *scheduler.Task, copy 
 		if err := h.DefaultNode.check(ctx, copy); err != nil {
 			return err
 		}
-		var ready []bool
-		err := h.env.DB.Retry(ctx, func(g *gorm.DB) error {
-			ready = nil
-			return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", copy.ID).Pluck("ready", &ready).Error
-		})
+		ready, ok, err := index.CopyReady(ctx, h.env.DB, copy.ID)
 		if err != nil {
 			return err
 		}
-		if len(ready) == 1 && !ready[0] {
+		if ok && !ready {
 			h.lfs.HSMRelease(ctx, path)
 		}
 		return nil
@@ -262,20 +252,15 @@ func (h *LustreHSMNode) ReadyPull(ctx context.Context, req *db.ArchiveFileCopyRe
 	}
 	name := fmt.Sprintf("Ready file %s on node %s", path, node.Name)
 	h.env.Queue.Submit(ctx, h.fifo, name, func(ctx context.Context, t *scheduler.Task) (scheduler.Next, error) {
-		copies, err := index.LoadCopies(ctx, h.env.DB, "c.node_id = ? AND c.file_id = ?", node.ID, req.FileID)
-		if err != nil || len(copies) == 0 {
+		copy, err := index.NodeFileCopy(ctx, h.env.DB, node.ID, req.FileID)
+		if err != nil || copy == nil {
 			return scheduler.Done(), err
 		}
-		copy := copies[0]
 		step := h.whenRestored(copy, func(ctx context.Context, restored bool) error {
 			if copy.Ready == restored {
 				return nil
 			}
-			err := h.env.DB.Retry(ctx, func(g *gorm.DB) error {
-				return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", copy.ID).
-					Updates(map[string]any{"ready": restored, "last_update": db.Now()}).Error
-			})
-			if err != nil {
+			if err := index.SetReady(ctx, h.env.DB, copy.ID, restored); err != nil {
 				return err
 			}
 			now := "released"
@@ -419,13 +404,7 @@ func (h *LustreHSMNode) releaseLRU(ctx context.Context, needed float64) error {
 	var last *db.ArchiveFileCopy
 scan:
 	for {
-		where := "c.node_id = ? AND c.has_file = 'Y' AND c.ready = 1"
-		args := []any{node.ID}
-		if last != nil {
-			where += " AND (c.last_update > ? OR (c.last_update = ? AND c.id > ?))"
-			args = append(args, last.LastUpdate, last.LastUpdate, last.ID)
-		}
-		page, err := index.QueryCopies(ctx, h.env.DB, where, fmt.Sprintf("ORDER BY c.last_update, c.id LIMIT %d", releasePage), args...)
+		page, err := index.RestoredCopies(ctx, h.env.DB, node.ID, last, releasePage)
 		if err != nil {
 			return err
 		}
@@ -442,11 +421,7 @@ scan:
 			if !h.lfs.HSMRelease(ctx, path) {
 				continue
 			}
-			err := h.env.DB.Retry(ctx, func(g *gorm.DB) error {
-				return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", c.ID).
-					Updates(map[string]any{"ready": false, "last_update": db.Now()}).Error
-			})
-			if err != nil {
+			if err := index.SetReady(ctx, h.env.DB, c.ID, false); err != nil {
 				return err
 			}
 			files++
@@ -479,32 +454,28 @@ func (h *LustreHSMNode) stateCheck(ctx context.Context, copies []*db.ArchiveFile
 		}
 		path := c.File.Path()
 		state, ok := h.lfs.HSMState(ctx, h.copyPath(c))
-		var updates map[string]any
+		var update func() error
 		switch {
 		case !ok:
 			log.Warnf("Unable to determine state for %s on node %s.", path, node.Name)
 		case state == HSMMissing:
 			log.Warnf("File copy %s on node %s is missing!", path, node.Name)
-			updates = map[string]any{"has_file": db.HasNo, "ready": false}
+			update = func() error { return index.RecordReleasedMissing(ctx, h.env.DB, c.ID) }
 		case state == HSMReleased || state == HSMRestoring:
 			if c.Ready {
 				log.Infof("Updating file copy %s: ready -> False", path)
-				updates = map[string]any{"ready": false}
+				update = func() error { return index.SetReady(ctx, h.env.DB, c.ID, false) }
 			}
 		default:
 			if !c.Ready {
 				log.Infof("Updating file copy %s: ready -> True", path)
-				updates = map[string]any{"ready": true}
+				update = func() error { return index.SetReady(ctx, h.env.DB, c.ID, true) }
 			}
 		}
-		if updates == nil {
+		if update == nil {
 			continue
 		}
-		updates["last_update"] = db.Now()
-		err := h.env.DB.Retry(ctx, func(g *gorm.DB) error {
-			return g.Model(&db.ArchiveFileCopy{}).Where("id = ?", c.ID).Updates(updates).Error
-		})
-		if err != nil {
+		if err := update(); err != nil {
 			return err
 		}
 	}
@@ -596,7 +567,7 @@ func (g *LustreHSMGroup) PullForce(ctx context.Context, req *db.ArchiveFileCopyR
 	return p.hsm.IO().Pull(ctx, req)
 }
 
-// copyWalker hands out the copies matching a condition a batch at a time,
+// copyWalker hands out the copies of a walk (index.Walk) a batch at a time,
 // starting from a random copy and carrying on in id order, wrapping round
 // at the end; a batch larger than the selection repeats copies. It belongs
 // to the main loop.
@@ -604,30 +575,22 @@ type copyWalker struct {
 	next int64 // the id to carry on from; 0 before the first batch
 }
 
-// batch returns the next n copies matching where (a condition on the
-// copy's alias c), or none when there are none.
-func (w *copyWalker) batch(ctx context.Context, d *db.DB, n int, where string, args ...any) ([]*db.ArchiveFileCopy, error) {
+// batch returns the next n copies of walk on node, or none when there are
+// none.
+func (w *copyWalker) batch(ctx context.Context, d *db.DB, n int, walk index.Walk, nodeID int64) ([]*db.ArchiveFileCopy, error) {
 	if w.next == 0 {
-		random := "RANDOM()"
-		if d.Engine == db.MySQL {
-			random = "RAND()"
-		}
-		var ids []int64
-		err := d.Retry(ctx, func(g *gorm.DB) error {
-			ids = nil
-			return g.Raw("SELECT c.id FROM archivefilecopy c WHERE "+where+" ORDER BY "+random+" LIMIT 1", args...).Scan(&ids).Error
-		})
-		if err != nil || len(ids) == 0 {
+		id, err := index.RandomCopy(ctx, d, walk, nodeID)
+		if err != nil || id == 0 {
 			return nil, err
 		}
-		w.next = ids[0]
+		w.next = id
 	}
-	copies, err := index.LoadCopiesLimit(ctx, d, n, where+" AND c.id >= ?", append(slices.Clone(args), w.next)...)
+	copies, err := index.CopiesFrom(ctx, d, walk, nodeID, w.next, n)
 	if err != nil {
 		return nil, err
 	}
 	for len(copies) < n {
-		more, err := index.LoadCopiesLimit(ctx, d, n-len(copies), where, args...)
+		more, err := index.CopiesFrom(ctx, d, walk, nodeID, 0, n-len(copies))
 		if err != nil {
 			return nil, err
 		}

@@ -13,9 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
@@ -231,12 +228,6 @@ func linkable(env *Env, src, dst *db.StorageNode) bool {
 	return env.Local(src) && src.Archive() == dst.Archive()
 }
 
-// pulled is a transfer that succeeded, to be recorded.
-type pulled struct {
-	req        *db.ArchiveFileCopyRequest
-	start, end time.Time
-}
-
 // pull carries out a copy request: the destination is this node.
 func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
@@ -264,7 +255,7 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 	if err != nil {
 		err = n.pullFailed(ctx, req, err)
 	} else {
-		err = n.record(ctx, []pulled{{req: req, start: start, end: time.Now()}})
+		err = n.record(ctx, []index.Pull{{Req: req, Start: start, End: time.Now()}})
 	}
 	if err != nil {
 		return err
@@ -288,7 +279,7 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 	if err != nil {
 		return err
 	}
-	var done []pulled
+	var done []index.Pull
 	tried := false
 	for _, req := range reqs {
 		if present[req.FileID] {
@@ -311,7 +302,7 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 			// The daemon is stopping: nothing is recorded, and the
 			// links made stay on disk for the next start to find.
 			for _, p := range done {
-				log.Warnf("Pull of %s abandoned: %v", p.req.File.Path(), context.Cause(ctx))
+				log.Warnf("Pull of %s abandoned: %v", p.Req.File.Path(), context.Cause(ctx))
 			}
 			log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
 			return nil
@@ -333,7 +324,7 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 			}
 			continue
 		}
-		done = append(done, pulled{req: req, start: start, end: time.Now()})
+		done = append(done, index.Pull{Req: req, Start: start, End: time.Now()})
 	}
 	if err := n.record(ctx, done); err != nil {
 		return err
@@ -351,12 +342,7 @@ func (n *DefaultNode) copiesPresent(ctx context.Context, reqs []*db.ArchiveFileC
 	for i, req := range reqs {
 		ids[i] = req.FileID
 	}
-	var present map[int64]bool
-	err := n.env.DB.Retry(ctx, func(g *gorm.DB) (err error) {
-		present, err = index.IDsSelected(g, ids, "SELECT file_id FROM archivefilecopy WHERE node_id = ? AND has_file = ? AND file_id IN ?", n.Row().ID, db.HasYes)
-		return err
-	})
-	return present, err
+	return index.NodeCopiesPresent(ctx, n.env.DB, n.Row().ID, ids)
 }
 
 // cancelPresent cancels a request whose file turned out to be on the node
@@ -364,7 +350,7 @@ func (n *DefaultNode) copiesPresent(ctx context.Context, reqs []*db.ArchiveFileC
 func (n *DefaultNode) cancelPresent(ctx context.Context, req *db.ArchiveFileCopyRequest) error {
 	node := n.Row()
 	logging.FromContext(ctx, logging.LoggerIODefaultTasks).Infof("Cancelling pull request for %s to %s: already present.", req.File.Path(), node.Name)
-	if err := CancelRequest(ctx, n.env, req.ID); err != nil {
+	if err := index.CancelRequest(ctx, n.env.DB, req.ID); err != nil {
 		return err
 	}
 	n.env.Metrics.RequestsCompleted.WithLabelValues("copy", "duplicate", req.NodeFrom.Name, req.GroupTo.Name).Inc()
@@ -512,12 +498,7 @@ func (n *DefaultNode) pullFailed(ctx context.Context, req *db.ArchiveFileCopyReq
 	transfers := func(result string) {
 		env.Metrics.Transfers.WithLabelValues(result, req.NodeFrom.Name, req.GroupTo.Name).Inc()
 	}
-	suspect := func() error {
-		return env.DB.Retry(ctx, func(g *gorm.DB) error {
-			return g.Model(&db.ArchiveFileCopy{}).Where("file_id = ? AND node_id = ?", req.FileID, req.NodeFromID).
-				Updates(map[string]any{"has_file": db.HasMaybe, "last_update": db.Now()}).Error
-		})
-	}
+	suspect := func() error { return index.MarkSourceSuspect(ctx, env.DB, req.FileID, req.NodeFromID) }
 
 	var te *transfer.Error
 	output := terr.Error()
@@ -547,57 +528,30 @@ func (n *DefaultNode) pullFailed(ctx context.Context, req *db.ArchiveFileCopyReq
 	return nil
 }
 
-// record registers successful pulls in one transaction: the new copies
-// (a copy row already there, 'N' or 'X', is updated), the requests
-// completed with their transfer times, and the auto-actions of the new
-// files. Each pull is logged complete once the transaction has committed,
-// so that the line never announces a copy the data index does not have.
-func (n *DefaultNode) record(ctx context.Context, pulls []pulled) error {
+// record registers successful pulls in one transaction
+// (index.RecordPulls). Each pull is logged complete once the transaction
+// has committed, so that the line never announces a copy the data index
+// does not have.
+func (n *DefaultNode) record(ctx context.Context, pulls []index.Pull) error {
 	if len(pulls) == 0 {
 		return nil
 	}
 	env := n.env
 	node := n.Row()
-	sizes := make([]*int64, len(pulls))
-	files := make([]*db.ArchiveFile, len(pulls))
 	for i, p := range pulls {
-		if s, err := n.outer.FileSize(p.req.File.Path(), true); err == nil {
-			sizes[i] = &s
+		if s, err := n.outer.FileSize(p.Req.File.Path(), true); err == nil {
+			pulls[i].SizeB = &s
 		}
-		files[i] = p.req.File
 	}
-	upsert := clause.OnConflict{
-		Columns:   []clause.Column{{Name: "file_id"}, {Name: "node_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"has_file", "wants_file", "ready", "size_b", "last_update"}),
-	}
-	err := env.DB.Transaction(ctx, func(tx *gorm.DB) error {
-		// Built afresh on every attempt: an insert that failed and is
-		// retried must not carry the ids the failed attempt was given.
-		now := db.Now()
-		copies := make([]db.ArchiveFileCopy, len(pulls))
-		for i, p := range pulls {
-			copies[i] = db.ArchiveFileCopy{FileID: p.req.FileID, NodeID: node.ID, HasFile: db.HasYes, WantsFile: db.WantYes,
-				Ready: true, SizeB: sizes[i], LastUpdate: now}
-		}
-		if err := tx.Clauses(upsert).CreateInBatches(copies, index.IDChunk).Error; err != nil {
-			return err
-		}
-		for chunk := range slices.Chunk(pulls, index.IDChunk) {
-			if err := completeRequests(tx, chunk); err != nil {
-				return err
-			}
-		}
-		return index.AutoActions(ctx, tx, node, files...)
-	})
-	if err != nil {
+	if err := index.RecordPulls(ctx, env.DB, node, pulls); err != nil {
 		return err
 	}
 
 	log := logging.FromContext(ctx, logging.LoggerIOUtil)
 	for _, p := range pulls {
-		req := p.req
+		req := p.Req
 		size := fileSize(req.File)
-		elapsed := p.end.Sub(p.start)
+		elapsed := p.End.Sub(p.Start)
 		rate := float64(size)
 		if s := elapsed.Seconds(); s > 0 {
 			rate /= s
@@ -608,24 +562,4 @@ func (n *DefaultNode) record(ctx context.Context, pulls []pulled) error {
 		env.Metrics.PulledBytes.WithLabelValues(req.NodeFrom.Name, req.GroupTo.Name).Add(float64(size))
 	}
 	return nil
-}
-
-// completeRequests marks the requests of pulls completed, each with its
-// own transfer times, in one statement.
-func completeRequests(tx *gorm.DB, pulls []pulled) error {
-	var started, completed strings.Builder
-	var startArgs, endArgs []any
-	ids := make([]int64, len(pulls))
-	for i, p := range pulls {
-		ids[i] = p.req.ID
-		started.WriteString(" WHEN ? THEN ?")
-		completed.WriteString(" WHEN ? THEN ?")
-		startArgs = append(startArgs, p.req.ID, db.NewTime(p.start))
-		endArgs = append(endArgs, p.req.ID, db.NewTime(p.end))
-	}
-	return tx.Model(&db.ArchiveFileCopyRequest{}).Where("id IN ?", ids).Updates(map[string]any{
-		"completed":          true,
-		"transfer_started":   gorm.Expr("CASE id"+started.String()+" END", startArgs...),
-		"transfer_completed": gorm.Expr("CASE id"+completed.String()+" END", endArgs...),
-	}).Error
 }

@@ -5,10 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"gorm.io/gorm"
-
-	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
 )
@@ -37,11 +35,7 @@ func (n *DefaultNode) tidyStep(ctx context.Context, _ *scheduler.Task) (schedule
 		return scheduler.Done(), nil
 	}
 
-	var acqs []string
-	err = n.env.DB.Retry(ctx, func(g *gorm.DB) error {
-		acqs = nil
-		return g.Model(&db.ArchiveAcq{}).Order("id").Pluck("name", &acqs).Error
-	})
+	acqs, err := index.AcqNames(ctx, n.env.DB)
 	if err != nil {
 		return scheduler.Done(), err
 	}
