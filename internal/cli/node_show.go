@@ -49,7 +49,7 @@ func nodeShowCommand(a *App) *cobra.Command {
 			out.add("          Usage: %s%%", strings.TrimLeft(s.percent, " "))
 		}
 		if imports {
-			reqs, err := index.PendingImports(g, node.ID)
+			reqs, err := index.PendingImportsByTime(g, node.ID)
 			if err != nil {
 				return err
 			}

@@ -60,20 +60,20 @@ func (r *copyRow) copy() *db.ArchiveFileCopy {
 	}
 }
 
-// LoadCopies returns, in one query, the copies matching where (a condition
+// loadCopies returns, in one query, the copies matching where (a condition
 // on the aliases c for the copy, f for its file and a for its acquisition),
 // with File and File.Acq filled in, ordered by copy id.
-func LoadCopies(ctx context.Context, d *db.DB, where string, args ...any) ([]*db.ArchiveFileCopy, error) {
-	return QueryCopies(ctx, d, where, "ORDER BY c.id", args...)
+func loadCopies(ctx context.Context, d *db.DB, where string, args ...any) ([]*db.ArchiveFileCopy, error) {
+	return queryCopies(ctx, d, where, "ORDER BY c.id", args...)
 }
 
-// LoadCopiesLimit is LoadCopies returning at most limit copies.
-func LoadCopiesLimit(ctx context.Context, d *db.DB, limit int, where string, args ...any) ([]*db.ArchiveFileCopy, error) {
-	return QueryCopies(ctx, d, where, fmt.Sprintf("ORDER BY c.id LIMIT %d", limit), args...)
+// loadCopiesLimit is loadCopies returning at most limit copies.
+func loadCopiesLimit(ctx context.Context, d *db.DB, limit int, where string, args ...any) ([]*db.ArchiveFileCopy, error) {
+	return queryCopies(ctx, d, where, fmt.Sprintf("ORDER BY c.id LIMIT %d", limit), args...)
 }
 
-// QueryCopies is LoadCopies with tail (ORDER BY, LIMIT) given by the caller.
-func QueryCopies(ctx context.Context, d *db.DB, where, tail string, args ...any) ([]*db.ArchiveFileCopy, error) {
+// queryCopies is loadCopies with tail (ORDER BY, LIMIT) given by the caller.
+func queryCopies(ctx context.Context, d *db.DB, where, tail string, args ...any) ([]*db.ArchiveFileCopy, error) {
 	sel := copySelect
 	if d.Engine == db.MySQL {
 		sel = copySelectMySQL
@@ -118,30 +118,20 @@ type GroupCopy struct {
 	HasFile db.HasFile `gorm:"column:has_file"`
 }
 
-// GroupState reduces the copies of one file in a group to the group's
-// state of the file: a 'Y' copy anywhere wins, then 'M', then 'X';
-// otherwise 'N' with no node. As upstream, the first 'Y', the last 'M' and
-// the first 'X' (in copy order) name the node.
+// GroupState reduces the copies of one file in a group, in copy order,
+// to the group's state of the file and the node that decides it (0 when
+// absent), by the rule of GroupFileState.
 func GroupState(copies []GroupCopy) (db.HasFile, int64) {
-	state, node := db.HasNo, int64(0)
+	var s GroupFileState[int64]
 	for _, c := range copies {
-		switch c.HasFile {
-		case db.HasYes:
-			return db.HasYes, c.NodeID
-		case db.HasMaybe:
-			state, node = db.HasMaybe, c.NodeID
-		case db.HasCorrupt:
-			if state == db.HasNo {
-				state, node = db.HasCorrupt, c.NodeID
-			}
-		}
+		s.Meet(c.HasFile, c.NodeID)
 	}
-	return state, node
+	return s.State(), s.Node
 }
 
-// GroupCopies returns the copies, on nodes of group, of the files selected
+// groupCopies returns the copies, on nodes of group, of the files selected
 // by fileWhere (a condition on c.file_id), in copy order.
-func GroupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string, args ...any) ([]GroupCopy, error) {
+func groupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string, args ...any) ([]GroupCopy, error) {
 	var rows []GroupCopy
 	err := d.Retry(ctx, func(g *gorm.DB) error {
 		rows = nil
@@ -156,7 +146,7 @@ func GroupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string,
 // with the given ids, in copy order: with GroupState, whether the group
 // already has each file.
 func GroupFileCopies(ctx context.Context, d *db.DB, groupID int64, fileIDs []int64) ([]GroupCopy, error) {
-	return GroupCopies(ctx, d, groupID, "c.file_id IN ?", fileIDs)
+	return groupCopies(ctx, d, groupID, "c.file_id IN ?", fileIDs)
 }
 
 // TotalGB is the sum of the sizes of the files present ('Y') on a node, in

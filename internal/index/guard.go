@@ -138,8 +138,7 @@ func ClaimDeletion(ctx context.Context, d *db.DB, node *db.StorageNode, cand Del
 			return nil
 		}
 		var pending int64
-		if err := tx.Raw(`SELECT COUNT(*) FROM archivefilecopyrequest WHERE file_id = ? AND node_from_id = ?
- AND completed = 0 AND cancelled = 0`, c.FileID, node.ID).Scan(&pending).Error; err != nil {
+		if err := tx.Raw("SELECT COUNT(*) FROM archivefilecopyrequest WHERE file_id = ? AND node_from_id = ? AND "+pendingRequest(""), c.FileID, node.ID).Scan(&pending).Error; err != nil {
 			return err
 		}
 		if pending > 0 {

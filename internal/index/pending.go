@@ -9,10 +9,6 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 )
 
-// pendingRequest is the condition on a copy request (alias r) that it is
-// still to be served: neither completed nor cancelled.
-const pendingRequest = "r.completed = 0 AND r.cancelled = 0"
-
 // PendingRequest is a pending copy request with its file, acquisition,
 // source node, destination group and the file's copy on the source node
 // (nil when there is no copy row).
@@ -84,7 +80,7 @@ func loadPending(ctx context.Context, d *db.DB, where string, args ...any) ([]Pe
  s.id, s.has_file, s.wants_file, s.ready, s.size_b
  FROM archivefilecopyrequest r `+join+` archivefile f ON f.id = r.file_id `+join+` archiveacq a ON a.id = f.acq_id
  LEFT JOIN archivefilecopy s ON s.file_id = r.file_id AND s.node_id = r.node_from_id
- WHERE `+pendingRequest+` AND `+where+` ORDER BY r.id`, args...).Rows()
+ WHERE `+pendingRequest("r")+` AND `+where+` ORDER BY r.id`, args...).Rows()
 		if err != nil {
 			return err
 		}
@@ -186,8 +182,8 @@ func keys(m map[int64]bool) []int64 {
 // that pending requests into the group ask for, in copy order: with
 // GroupState, whether each request is still needed.
 func GroupPendingCopies(ctx context.Context, d *db.DB, groupID int64) ([]GroupCopy, error) {
-	return GroupCopies(ctx, d, groupID,
-		"c.file_id IN (SELECT r.file_id FROM archivefilecopyrequest r WHERE r.group_to_id = ? AND "+pendingRequest+")", groupID)
+	return groupCopies(ctx, d, groupID,
+		"c.file_id IN (SELECT r.file_id FROM archivefilecopyrequest r WHERE r.group_to_id = ? AND "+pendingRequest("r")+")", groupID)
 }
 
 // HostNodes returns the active nodes of host, with their groups, in id
@@ -202,12 +198,12 @@ func HostNodes(ctx context.Context, d *db.DB, host string) ([]db.StorageNode, er
 }
 
 // PendingImports returns a node's import requests not yet completed, in
-// id order.
+// id order: the order the daemon serves them in.
 func PendingImports(ctx context.Context, d *db.DB, nodeID int64) ([]db.ArchiveFileImportRequest, error) {
 	var reqs []db.ArchiveFileImportRequest
 	err := d.Retry(ctx, func(g *gorm.DB) error {
 		reqs = nil
-		return g.Where("node_id = ? AND completed = ?", nodeID, false).Order("id").Find(&reqs).Error
+		return importsPending(g, nodeID).Order("id").Find(&reqs).Error
 	})
 	return reqs, err
 }
@@ -231,7 +227,7 @@ func PendingInit(ctx context.Context, d *db.DB, nodeID int64) (*db.ArchiveFileIm
 // CopiesToCheck returns a node's copies to verify: suspect ('M') and not
 // released ('N'), in copy order.
 func CopiesToCheck(ctx context.Context, d *db.DB, nodeID int64) ([]*db.ArchiveFileCopy, error) {
-	return LoadCopies(ctx, d, "c.node_id = ? AND c.has_file = 'M' AND c.wants_file != 'N'", nodeID)
+	return loadCopies(ctx, d, "c.node_id = ? AND c.has_file = 'M' AND c.wants_file != 'N'", nodeID)
 }
 
 // CopiesToDelete returns a node's copies to delete, in copy order: those
@@ -245,7 +241,7 @@ func CopiesToDelete(ctx context.Context, d *db.DB, nodeID int64, removable bool)
 		filter = "c.wants_file != 'Y'"
 	}
 	where := "c.node_id = ? AND c.has_file != 'N' AND " + filter
-	copies, err = LoadCopies(ctx, d, where, nodeID)
+	copies, err = loadCopies(ctx, d, where, nodeID)
 	if err != nil || len(copies) == 0 {
 		return nil, nil, err
 	}
@@ -253,7 +249,7 @@ func CopiesToDelete(ctx context.Context, d *db.DB, nodeID int64, removable bool)
 	err = d.Retry(ctx, func(g *gorm.DB) error {
 		busy = nil
 		return g.Raw(`SELECT DISTINCT r.file_id FROM archivefilecopyrequest r WHERE r.node_from_id = ?
- AND `+pendingRequest+` AND r.file_id IN (SELECT c.file_id FROM archivefilecopy c WHERE `+where+`)`,
+ AND `+pendingRequest("r")+` AND r.file_id IN (SELECT c.file_id FROM archivefilecopy c WHERE `+where+`)`,
 			nodeID, nodeID).Scan(&busy).Error
 	})
 	if err != nil {
@@ -299,9 +295,9 @@ func RandomCopy(ctx context.Context, d *db.DB, walk Walk, nodeID int64) (int64, 
 // whose id is at least from (0: from the first), in id order.
 func CopiesFrom(ctx context.Context, d *db.DB, walk Walk, nodeID, from int64, limit int) ([]*db.ArchiveFileCopy, error) {
 	if from == 0 {
-		return LoadCopiesLimit(ctx, d, limit, string(walk), nodeID)
+		return loadCopiesLimit(ctx, d, limit, string(walk), nodeID)
 	}
-	return LoadCopiesLimit(ctx, d, limit, string(walk)+" AND c.id >= ?", nodeID, from)
+	return loadCopiesLimit(ctx, d, limit, string(walk)+" AND c.id >= ?", nodeID, from)
 }
 
 // MarkCopySuspect records a copy as needing a check ('M'): the next pass
@@ -315,4 +311,9 @@ func markSuspect(ctx context.Context, d *db.DB, where string, args ...any) error
 		return g.Model(&db.ArchiveFileCopy{}).Where(where, args...).
 			Updates(map[string]any{"has_file": db.HasMaybe, "last_update": db.Now()}).Error
 	})
+}
+
+// importsPending selects a node's import requests not yet completed.
+func importsPending(tx *gorm.DB, nodeID int64) *gorm.DB {
+	return tx.Where("node_id = ? AND completed = ?", nodeID, false)
 }

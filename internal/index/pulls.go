@@ -212,13 +212,13 @@ func RestoredCopies(ctx context.Context, d *db.DB, nodeID int64, after *db.Archi
 		where += " AND (c.last_update > ? OR (c.last_update = ? AND c.id > ?))"
 		args = append(args, after.LastUpdate, after.LastUpdate, after.ID)
 	}
-	return QueryCopies(ctx, d, where, fmt.Sprintf("ORDER BY c.last_update, c.id LIMIT %d", limit), args...)
+	return queryCopies(ctx, d, where, fmt.Sprintf("ORDER BY c.last_update, c.id LIMIT %d", limit), args...)
 }
 
 // NodeFileCopy returns file's copy on node, with its file and
 // acquisition, or nil when there is none.
 func NodeFileCopy(ctx context.Context, d *db.DB, nodeID, fileID int64) (*db.ArchiveFileCopy, error) {
-	copies, err := LoadCopies(ctx, d, "c.node_id = ? AND c.file_id = ?", nodeID, fileID)
+	copies, err := loadCopies(ctx, d, "c.node_id = ? AND c.file_id = ?", nodeID, fileID)
 	if err != nil || len(copies) == 0 {
 		return nil, err
 	}

@@ -121,11 +121,12 @@ func NodeStats(tx *gorm.DB, ids []int64, extra bool) (map[int64]*NodeStat, error
 	return stats, nil
 }
 
-// PendingImports returns a node's import requests not yet completed, in
-// request order.
-func PendingImports(tx *gorm.DB, nodeID int64) ([]db.ArchiveFileImportRequest, error) {
+// PendingImportsByTime returns a node's import requests not yet
+// completed, in the order they were made, as `node show --imports` lists
+// them.
+func PendingImportsByTime(tx *gorm.DB, nodeID int64) ([]db.ArchiveFileImportRequest, error) {
 	var reqs []db.ArchiveFileImportRequest
-	return reqs, tx.Where("node_id = ? AND completed = 0", nodeID).Order("timestamp").Order("id").Find(&reqs).Error
+	return reqs, importsPending(tx, nodeID).Order("timestamp").Order("id").Find(&reqs).Error
 }
 
 // TransferTotal is the number of pending copy requests between a node and
@@ -155,7 +156,7 @@ func pendingTransfers(tx *gorm.DB, table, other, end string, id int64) ([]Transf
 	var rows []TransferTotal
 	err := tx.Raw(`SELECT o.name AS name, COUNT(r.id) AS count, SUM(f.size_b) AS size FROM archivefilecopyrequest r
  JOIN archivefile f ON f.id = r.file_id JOIN `+table+` o ON o.id = `+other+`
- WHERE `+end+` = ? AND r.completed = 0 AND r.cancelled = 0
+ WHERE `+end+` = ? AND `+pendingRequest("r")+`
  GROUP BY `+other+`, o.name ORDER BY o.name`, id).Scan(&rows).Error
 	return rows, err
 }

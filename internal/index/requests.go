@@ -115,8 +115,8 @@ func (rf RequestFilter) where(alias string) (string, []any) {
 	return cond, args
 }
 
-// PendingRequest is a pending copy request with its file's names.
-type PendingRequest struct {
+// RequestedFile is a pending copy request with its file's names.
+type RequestedFile struct {
 	ID     int64  `gorm:"column:id"`
 	FileID int64  `gorm:"column:file_id"`
 	Acq    string `gorm:"column:acq_name"`
@@ -124,13 +124,13 @@ type PendingRequest struct {
 }
 
 // Path is the request's file as ACQ/FILE.
-func (r PendingRequest) Path() string { return r.Acq + "/" + r.Name }
+func (r RequestedFile) Path() string { return r.Acq + "/" + r.Name }
 
 // PendingCopyRequests returns the pending copy requests that rf selects,
 // in request order.
-func PendingCopyRequests(tx *gorm.DB, rf RequestFilter) ([]PendingRequest, error) {
+func PendingCopyRequests(tx *gorm.DB, rf RequestFilter) ([]RequestedFile, error) {
 	cond, args := rf.where("r")
-	var out []PendingRequest
+	var out []RequestedFile
 	err := tx.Raw(`SELECT r.id, r.file_id, a.name AS acq_name, f.name AS file_name FROM archivefilecopyrequest r
  JOIN archivefile f ON f.id = r.file_id JOIN archiveacq a ON a.id = f.acq_id
  WHERE `+cond+` ORDER BY r.id`, args...).Scan(&out).Error
