@@ -193,7 +193,7 @@ func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string) ([]byte, err
 	}
 	c.manifest, c.marked = m, 0
 	if c.unavailable {
-		if c.marked, err = sneakernet.MarkUnavailable(tx, copyIDs); err != nil {
+		if c.marked, err = index.MarkUnavailable(tx, copyIDs); err != nil {
 			return nil, err
 		}
 	}

@@ -196,3 +196,12 @@ func RecordVerifiedCopy(tx *gorm.DB, fileID, nodeID, alloc int64) error {
 	return tx.Create(&db.ArchiveFileCopy{FileID: fileID, NodeID: nodeID, HasFile: db.HasYes, WantsFile: db.WantYes,
 		Ready: true, SizeB: &alloc, LastUpdate: now}).Error
 }
+
+// MarkUnavailable clears the ready bit of the given copies, which is how
+// the base schema says a copy cannot serve as a source, and returns how
+// many changed. has_file stays 'Y': the bytes are still on the device
+// (a sneakernet transport node's), and the copies must stay selectable
+// for its clean-up.
+func MarkUnavailable(tx *gorm.DB, copyIDs []int64) (int64, error) {
+	return execByIDs(tx, "UPDATE archivefilecopy SET ready = 0 WHERE ready <> 0 AND id IN ?", copyIDs)
+}

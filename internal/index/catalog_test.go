@@ -182,3 +182,29 @@ func TestRecordVerifiedCopy(t *testing.T) {
 		}
 	})
 }
+
+func TestMarkUnavailable(t *testing.T) {
+	engines(t, func(t *testing.T, w *world) {
+		w.node("t", "tg", db.StorageTransport)
+		w.file("a")
+		w.file("b")
+		a, b := w.copy("a", "t", db.HasYes, db.WantYes), w.copy("b", "t", db.HasYes, db.WantYes)
+		n, err := index.MarkUnavailable(w.d.Gorm, []int64{a.ID})
+		w.must(err)
+		if n != 1 {
+			t.Fatalf("marked %d, want 1", n)
+		}
+		// Already unavailable: nothing changes.
+		if n, err = index.MarkUnavailable(w.d.Gorm, []int64{a.ID, b.ID}); err != nil || n != 1 {
+			t.Fatalf("second marking: %d, %v; want 1", n, err)
+		}
+		var ready []bool
+		w.must(w.d.Gorm.Model(&db.ArchiveFileCopy{}).Order("id").Pluck("ready", &ready).Error)
+		if len(ready) != 2 || ready[0] || ready[1] {
+			t.Fatalf("ready flags %v, want both false", ready)
+		}
+		if got := w.state("a", "t"); got != "Y/Y" {
+			t.Errorf("unavailable copy's state %s, want Y/Y (still present)", got)
+		}
+	})
+}

@@ -49,7 +49,7 @@ type Listed struct {
 
 // RecordManifest records manifest m, written for node nodeID, and its
 // entries (listed[i] is the source of m.Files[i]). With unavailable set,
-// the entries are recorded as marked unavailable (see MarkUnavailable).
+// the entries are recorded as marked unavailable (see index.MarkUnavailable).
 func RecordManifest(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, unavailable bool) error {
 	if len(listed) != len(m.Files) {
 		return fmt.Errorf("manifest %s: %d entries but %d sources", m.ID, len(m.Files), len(listed))
@@ -69,23 +69,6 @@ func RecordManifest(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, una
 		rows[i] = manifestFileRow{ManifestID: row.ID, FileID: l.FileID, CopyID: l.CopyID, Unavailable: unavailable}
 	}
 	return tx.CreateInBatches(rows, chunk).Error
-}
-
-// MarkUnavailable clears the ready bit of the given copies, which is how
-// the core schema says a copy cannot serve as a source, and returns how
-// many changed. has_file stays 'Y': the bytes are still on the device,
-// and the copies must stay selectable for the transport node's clean-up.
-func MarkUnavailable(tx *gorm.DB, copyIDs []int64) (int64, error) {
-	var changed int64
-	for start := 0; start < len(copyIDs); start += chunk {
-		res := tx.Exec(`UPDATE archivefilecopy SET ready = ? WHERE ready <> ? AND id IN ?`,
-			false, false, copyIDs[start:min(start+chunk, len(copyIDs))])
-		if res.Error != nil {
-			return changed, res.Error
-		}
-		changed += res.RowsAffected
-	}
-	return changed, nil
 }
 
 // RecordedManifest is a manifest this data index wrote, as recorded.
