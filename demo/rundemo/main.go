@@ -107,7 +107,7 @@ func run(ctx context.Context, bin, conf string, interval int, keep bool) int {
 		fmt.Fprintf(os.Stderr, "rundemo: %v\n", err)
 		return 1
 	}
-	if index, err = db.Open(url); err != nil {
+	if index, err = db.Create(url); err != nil {
 		fmt.Fprintf(os.Stderr, "rundemo: %v\n", err)
 		return 1
 	}

@@ -1,11 +1,26 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
+)
 
 func init() { register("db", dbInitCommand) }
 
 func dbInitCommand(a *App) *cobra.Command {
 	return leaf("init", "Create the data index tables", func(cmd *cobra.Command, args []string) error {
+		// The one command that may create an SQLite file: any other would
+		// make an empty data index of a mistyped path.
+		cfg, err := a.Config()
+		if err != nil {
+			return err
+		}
+		if url, err := cfg.DatabaseURL(); err == nil {
+			if err := db.CreateFile(url); err != nil {
+				return err
+			}
+		}
 		d, err := a.DB(cmd.Context(), false)
 		if err != nil {
 			return err

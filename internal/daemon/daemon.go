@@ -109,6 +109,7 @@ func Run(opts Options) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	defer handleHangUp()()
 	ctx, cancel := context.WithCancelCause(logging.ContextWithThread(context.Background(), logging.MainThread))
 	defer cancel(nil)
 	go func() {

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -79,7 +83,9 @@ const connMaxLifetime = 3 * time.Minute
 // Open connects to the data index named by a database URL as alpenhorn
 // accepts it: mysql://user:pass@host:port/db or sqlite:///path/to/file.db.
 // Like the Python connector it does not touch the server until the first
-// query, so reachability errors surface at the schema check.
+// query, so reachability errors surface at the schema check. An SQLite
+// file must exist (see CreateFile), so that a mistyped path is reported
+// rather than becoming an empty data index.
 func Open(rawURL string) (*DB, error) {
 	if rawURL == "" {
 		return nil, ErrNoDatabase
@@ -98,12 +104,14 @@ func Open(rawURL string) (*DB, error) {
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite", "sqliteext":
-		path, query, _ := strings.Cut(rest, "?")
-		path = strings.TrimPrefix(path, "/")
+		path, query := sqlitePath(rest)
 		if path == "" {
 			return nil, ErrConnectFailed
 		}
-		dsn := sqliteDSN(path, query)
+		dsn, err := sqliteDSN(path, query)
+		if err != nil {
+			return nil, err
+		}
 		g, err := gorm.Open(sqlite.Open(dsn), cfg)
 		if err != nil {
 			return nil, err
@@ -126,26 +134,164 @@ func Open(rawURL string) (*DB, error) {
 		sqlDB.SetConnMaxIdleTime(time.Minute)
 		return &DB{Gorm: g, Engine: MySQL, password: password}, nil
 	}
-	return nil, ErrConnectFailed
+	return nil, fmt.Errorf("Unknown database type \"%s\" in the URL (sqlite or mysql): %w", scheme, ErrConnectFailed)
 }
 
-// sqliteDSN turns the URL path into a driver DSN. WAL lets readers proceed
-// while one process writes; IMMEDIATE transactions take the write lock up
-// front, so two writers queue on the busy timeout instead of failing with
-// "database is locked" when both try to upgrade a read lock.
-func sqliteDSN(path, query string) string {
-	if path != ":memory:" && !strings.HasPrefix(path, "/") {
-		// sqlite:///relative.db is relative; sqlite:////abs.db is absolute.
+// CreateFile creates the empty file of an SQLite data index that does not
+// exist yet, in an existing directory, for `db init`: the one command that
+// may make a data index. Other URLs are left for Open to judge.
+func CreateFile(rawURL string) error {
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	if s := strings.ToLower(scheme); s != "sqlite" && s != "sqliteext" {
+		return nil
+	}
+	path, _ := sqlitePath(rest)
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	if err := sqliteDir(path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return fmt.Errorf("SQLite data index %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Create is Open after CreateFile: it opens the data index at rawURL,
+// making an SQLite file that does not exist yet.
+func Create(rawURL string) (*DB, error) {
+	if err := CreateFile(rawURL); err != nil {
+		return nil, err
+	}
+	return Open(rawURL)
+}
+
+// sqlitePath splits what follows sqlite:// into the file's path and the
+// query. sqlite:///relative.db is relative; sqlite:////abs.db is absolute.
+func sqlitePath(rest string) (path, query string) {
+	path, query, _ = strings.Cut(rest, "?")
+	path = strings.TrimPrefix(path, "/")
+	if path != "" && path != ":memory:" && !strings.HasPrefix(path, "/") {
 		path = "./" + path
 	}
+	return path, query
+}
+
+// sqliteDir checks that the directory of an SQLite file exists; the driver
+// would report a missing one as "out of memory".
+func sqliteDir(path string) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("SQLite data index %s: directory %s does not exist.", path, dir)
+	}
+	return nil
+}
+
+// sqliteDSN turns the file's path into a driver DSN. IMMEDIATE
+// transactions take the write lock up front, so two writers queue on the
+// busy timeout instead of failing with "database is locked" when both try
+// to upgrade a read lock.
+//
+// The file must exist. A process that may write the file and its
+// directory switches it to WAL, which lets readers proceed while one
+// process writes (the mode is kept in the file, so this happens once, at
+// `db init`); any other opens it read-only, so that the read commands work
+// on a data index they may not change (see sqliteImmutable).
+func sqliteDSN(path, query string) (string, error) {
 	v, _ := url.ParseQuery(query)
 	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	if path != ":memory:" {
+	v.Set("_txlock", "immediate")
+	if path == ":memory:" {
+		return path + "?" + v.Encode(), nil
+	}
+	if err := sqliteDir(path); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("SQLite data index %s does not exist (alpenhorn db init creates it).", path)
+	}
+	if writable(path) && writable(filepath.Dir(path)) {
+		v.Set("mode", "rw")
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(NORMAL)")
+	} else {
+		v.Set("mode", "ro")
+		if sqliteImmutable(path) {
+			v.Set("immutable", "1")
+		}
 	}
-	v.Set("_txlock", "immediate")
-	return path + "?" + v.Encode()
+	// A URI filename, so that SQLite reads mode (rw never creates a file)
+	// and immutable.
+	return "file:" + uriPath.Replace(path) + "?" + v.Encode(), nil
+}
+
+// sqliteImmutable reports whether a file this process may not write must
+// be read as immutable: a file in WAL mode can only be read with its -wal
+// and -shm files, which a reader creates if they are missing (no process
+// has the file open); in a directory it may not write, it cannot. Reading
+// the file as immutable is then safe, as no process is writing it.
+func sqliteImmutable(path string) bool {
+	if writable(filepath.Dir(path)) {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	// Bytes 18 and 19 of the header, the file format's read and write
+	// versions, are 2 in WAL mode.
+	var header [20]byte
+	if _, err := io.ReadFull(f, header[:]); err != nil || header[18] != 2 {
+		return false
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// writable reports whether this process may write path, as the kernel
+// decides for its real user (a read-only mount included).
+func writable(path string) bool {
+	const wOK = 2 // access(2)'s W_OK
+	return syscall.Access(path, wOK) == nil
+}
+
+// uriPath escapes the characters of a path that an SQLite URI filename
+// would read otherwise.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// sqliteReadOnly reports whether a file this process may not write must be
+// read as immutable: a file in WAL mode can only be read with its -wal and
+// -shm files, which a reader creates if they are missing (no process has
+// it open); in a directory it may not write, it cannot. Reading it as
+// immutable then is safe, as no process is writing it at the time.
+func sqliteReadOnly(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	// Bytes 18 and 19 of the header, the file format's read and write
+	// versions, are 2 in WAL mode.
+	var header [20]byte
+	if _, err := io.ReadFull(f, header[:]); err != nil || header[18] != 2 {
+		return false
+	}
+	if writable(filepath.Dir(path)) {
+		return false
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // mysqlDSN converts user:pass@host:port/db[?k=v] to a go-sql-driver DSN.

@@ -541,3 +541,32 @@ func pyTruthy(v any) bool {
 	}
 	panic(fmt.Sprintf("format: %T is not a JSON value", v))
 }
+
+// PlainJSON converts a value ParseJSON returned to the types encoding/json
+// decodes into an interface, which the daemon's I/O classes read: every
+// number becomes a float64 (NaN and the infinities included), an object a
+// map[string]any and an array a []any of such values. The CLI and the
+// daemon thus read an io_config by the same rules, while the I/O classes
+// keep the types they check for.
+func PlainJSON(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	case *OrderedObject:
+		m := make(map[string]any, x.Len())
+		for _, k := range x.keys {
+			m[k] = PlainJSON(x.values[k])
+		}
+		return m
+	case []any:
+		list := make([]any, len(x))
+		for i, e := range x {
+			list[i] = PlainJSON(e)
+		}
+		return list
+	}
+	return v
+}

@@ -93,7 +93,7 @@ func newClassWorld(t *testing.T, url string) *classWorld {
 	t.Helper()
 	w := &classWorld{t: t, ctx: context.Background(), dir: t.TempDir()}
 	if url != "" {
-		d, err := db.Open(url)
+		d, err := db.Create(url)
 		if err != nil {
 			t.Fatal(err)
 		}

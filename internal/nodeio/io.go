@@ -18,13 +18,13 @@ package nodeio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/config"
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
 )
@@ -231,16 +231,18 @@ func lookup(env *Env, ioClass *string, kind, name, suffix string) (*Module, stri
 }
 
 // ParseConfig parses an io_config column: NULL is an empty object; anything
-// but a JSON object is refused.
+// but a JSON object is refused. It reads JSON as the CLI does (Python's
+// rules: NaN and Infinity allowed), so that a config the CLI wrote is never
+// refused here.
 func ParseConfig(text *string) (map[string]any, error) {
 	if text == nil {
 		return map[string]any{}, nil
 	}
-	var v any
-	if err := json.Unmarshal([]byte(*text), &v); err != nil {
+	v, err := format.ParseJSON(*text)
+	if err != nil {
 		return nil, fmt.Errorf("Invalid io_config: \"%s\": %v.", *text, err)
 	}
-	m, ok := v.(map[string]any)
+	m, ok := format.PlainJSON(v).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("Invalid io_config: \"%s\".", *text)
 	}

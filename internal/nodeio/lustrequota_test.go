@@ -49,7 +49,7 @@ func TestLustreQuotaConfig(t *testing.T) {
 		{config: `{"quota_id": "x", "quota_type": "user", "fixed_quota": 1.5}`,
 			err: `io_config key 'fixed_quota' must be a whole number of kiB (=1.5)  Ignoring StorageNode lq.`},
 		{config: `["quota_id"]`, err: `Invalid io_config: "["quota_id"]".  Ignoring StorageNode lq.`},
-		{config: `{"quota_id": "x",`, err: `Invalid io_config: "{"quota_id": "x",": unexpected end of JSON input.  Ignoring StorageNode lq.`},
+		{config: `{"quota_id": "x",`, err: `Invalid io_config: "{"quota_id": "x",": Expecting property name enclosed in double quotes: line 1 column 18 (char 17).  Ignoring StorageNode lq.`},
 	}
 	for _, c := range cases {
 		t.Run(c.config, func(t *testing.T) {

@@ -85,7 +85,7 @@ type World struct {
 func NewWorld(t testing.TB, bin, url string) *World {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(url)
+	d, err := db.Create(url)
 	if err != nil {
 		t.Fatal(err)
 	}

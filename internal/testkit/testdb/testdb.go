@@ -61,7 +61,7 @@ func Engines(t *testing.T, f func(t *testing.T, url string)) {
 // test ends.
 func Open(t testing.TB, url string) *db.DB {
 	t.Helper()
-	d, err := db.Open(url)
+	d, err := db.Create(url)
 	if err != nil {
 		t.Fatal(err)
 	}
