@@ -215,8 +215,7 @@ func PendingInit(ctx context.Context, d *db.DB, nodeID int64) (*db.ArchiveFileIm
 	var reqs []db.ArchiveFileImportRequest
 	err := d.Retry(ctx, func(g *gorm.DB) error {
 		reqs = nil
-		return g.Where("node_id = ? AND path = ? AND completed = ?", nodeID, db.NodeInitPath, false).
-			Order("id").Limit(1).Find(&reqs).Error
+		return importsPending(g, nodeID).Where("path = ?", db.NodeInitPath).Order("id").Limit(1).Find(&reqs).Error
 	})
 	if err != nil || len(reqs) == 0 {
 		return nil, err

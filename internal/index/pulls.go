@@ -93,7 +93,8 @@ func NodeCopiesPresent(ctx context.Context, d *db.DB, nodeID int64, fileIDs []in
 // completion is never undone.
 func CancelRequest(ctx context.Context, d *db.DB, id int64) error {
 	return d.Retry(ctx, func(g *gorm.DB) error {
-		return g.Model(&db.ArchiveFileCopyRequest{}).Where("id = ? AND completed = ?", id, false).Update("cancelled", true).Error
+		_, err := CancelCopyRequests(g, []int64{id})
+		return err
 	})
 }
 
@@ -149,7 +150,7 @@ func RecordCheck(ctx context.Context, d *db.DB, node *db.StorageNode, copy *db.A
 			return nil
 		}
 		res := tx.Model(&db.ArchiveFileCopyRequest{}).
-			Where("file_id = ? AND group_to_id = ? AND completed = ? AND cancelled = ?", copy.FileID, node.GroupID, false, false).
+			Where("file_id = ? AND group_to_id = ? AND "+pendingRequest(""), copy.FileID, node.GroupID).
 			Update("completed", true)
 		if res.Error != nil {
 			return res.Error
