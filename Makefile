@@ -17,6 +17,7 @@ build:
 # go test hides the output of passing packages, and with it the harness's
 # notice that MariaDB tests were skipped; say it here too.
 test:
+	@sh scripts/ensure-packages.sh test
 	@if [ "$${ALPENHORN_TEST_MARIADBD:-}" = none ] || \
 	   ! (PATH="$$PATH:/usr/sbin:/usr/local/sbin"; command -v mariadbd || command -v mysqld) >/dev/null 2>&1; then \
 		echo '*** MariaDB tests SKIPPED: no mariadbd installed (apt-get install mariadb-server) ***' >&2; \
@@ -42,6 +43,7 @@ fmt-check:
 DEMO_FLAGS ?=
 .PHONY: demo
 demo: build
+	@sh scripts/ensure-packages.sh demo
 	$(GO) run ./demo/rundemo -bin $(BIN) $(DEMO_FLAGS)
 
 # The demo across network namespaces (alpendb with MariaDB, alpenshell,
