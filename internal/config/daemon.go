@@ -67,6 +67,11 @@ type Logging struct {
 	Syslog *Syslog
 	// File is nil unless file logging is configured.
 	File *LogFile
+	// Stderr is logging.stderr: whether records also go to standard
+	// error once the configured outputs are open. It defaults to true
+	// without a log file and to false with one, where standard error
+	// would only repeat the file (twice over in the journal under systemd).
+	Stderr bool
 }
 
 // Syslog is the logging.syslog section.
@@ -193,6 +198,9 @@ func (c *Config) Logging() (Logging, error) {
 		if l.File, err = c.logFile(); err != nil {
 			return Logging{}, err
 		}
+	}
+	if l.Stderr, err = c.boolean("logging.stderr", l.File == nil); err != nil {
+		return Logging{}, err
 	}
 	return l, nil
 }
