@@ -13,6 +13,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/cli"
 	"github.com/radiocosmology/alpenhorn-go/internal/config"
 	"github.com/radiocosmology/alpenhorn-go/internal/daemon"
+	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 
 	// Extensions shipped with alpenhornd.
 	_ "github.com/radiocosmology/alpenhorn-go/extensions/pattern_importer"
@@ -29,7 +30,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var opts daemon.Options
-	var once, version, helpConfig bool
+	var once, version, helpConfig, check bool
 	status := 0
 	cmd := &cobra.Command{
 		Use:   "alpenhornd",
@@ -59,8 +60,12 @@ completed by using the "--exit-after-update" flag.`,
 					return usageError{fmt.Sprintf("Invalid value for '--conf' / '-c': Path '%s' does not exist.", opts.ConfFile)}
 				}
 			}
+			if check {
+				status = checkConfig(config.Options{TestIsolation: opts.TestIsolation, ConfFile: opts.ConfFile}, stdout, stderr)
+				return nil
+			}
 			opts.Once = opts.Once || once
-			opts.Stderr = stderr
+			opts.Stderr = logging.FatalErrors(stderr)
 			status = daemon.Run(opts)
 			return nil
 		},
@@ -75,6 +80,7 @@ completed by using the "--exit-after-update" flag.`,
 	f.BoolVar(&opts.TestIsolation, "test-isolation", false, "Enable test isolation.  Using this option prevents alpenhornd from reading config from the standard config paths.")
 	f.BoolVar(&version, "version", false, "Show the version and exit.")
 	f.BoolVar(&helpConfig, "help-config", false, "Show help on configuring alpenhorn and exit.")
+	f.BoolVar(&check, "check-config", false, "Check the configuration, print it merged with its defaults, and exit: 0 if valid, 1 if not.  Connects to nothing.")
 
 	if err := cmd.Execute(); err != nil {
 		var ue usageError
