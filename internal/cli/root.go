@@ -182,6 +182,7 @@ func newRoot(a *App) *cobra.Command {
 		}
 	}
 	root.AddCommand(extension.Commands(func(ctx context.Context) (*db.DB, error) { return a.DB(ctx, false) })...)
+	applyHelp(root)
 	return root
 }
 

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func runDaemon(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("ALPENHORN_CONFIG_FILE", "")
 	var stdout, stderr bytes.Buffer
-	status := run(append([]string{"--test-isolation"}, args...), &stdout, &stderr)
+	status := Run(append([]string{"--test-isolation"}, args...), &stdout, &stderr)
 	return status, stdout.String(), stderr.String()
 }
 
