@@ -2,10 +2,14 @@ package command
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/cli"
 )
 
 func writeConf(t *testing.T, text string) string {
@@ -107,5 +111,40 @@ func TestFatalErrorInLogFile(t *testing.T) {
 	}
 	if !strings.Contains(errs, "Error: ") {
 		t.Errorf("stderr lacks the fatal error:\n%s", errs)
+	}
+}
+
+// Under systemd (Type=notify) the daemon says when it is ready and when it
+// stops.
+func TestNotifiesSystemd(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeConf(t, "database: {url: 'sqlite:///"+dir+"/index.db'}\nbase: {hostname: h}\nlogging: {level: warning}\n")
+	var out, errs bytes.Buffer
+	if status := cli.Main([]string{"--test-isolation", "-c", conf, "db", "init"}, strings.NewReader(""), &out, &errs); status != 0 {
+		t.Fatalf("db init: %d %s", status, errs.String())
+	}
+	sock := filepath.Join(dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	if status, _, errs := runDaemon(t, "-c", conf, "--once"); status != 0 {
+		t.Fatalf("status %d: %s", status, errs)
+	}
+	var got []string
+	buf := make([]byte, 1024)
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			break
+		}
+		got = append(got, string(buf[:n]))
+	}
+	want := []string{"READY=1\nSTATUS=host h, 0 workers", "STOPPING=1"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("notifications %q, want %q", got, want)
 	}
 }
