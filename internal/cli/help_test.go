@@ -17,7 +17,7 @@ func TestEveryCommandHasLongHelp(t *testing.T) {
 		path := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), "alpenhorn"), " ")
 		seen[path] = true
 		if !c.Hidden && c.Name() != "help" && strings.TrimSuffix(strings.TrimSpace(c.Long), ".") == strings.TrimSpace(c.Short) {
-			if _, ours := subcommandPath(path); ours {
+			if ours(path) {
 				t.Errorf("alpenhorn %s has no long help", path)
 			}
 		}
@@ -43,14 +43,14 @@ func TestEveryCommandHasLongHelp(t *testing.T) {
 	}
 }
 
-// subcommandPath tells whether path names one of our commands or groups
-// (not cobra's completion commands or an extension's).
-func subcommandPath(path string) (string, bool) {
+// ours tells whether path names one of our commands or groups, not
+// cobra's completion commands or an extension's.
+func ours(path string) bool {
 	group, _, _ := strings.Cut(path, " ")
 	for _, g := range groups {
 		if g.name == group {
-			return path, true
+			return true
 		}
 	}
-	return path, false
+	return false
 }

@@ -115,6 +115,15 @@ var logLevels = map[string]bool{"DEBUG": true, "INFO": true, "WARNING": true, "E
 func (c *Config) Daemon() (Daemon, error) {
 	var d Daemon
 	var err error
+	// A section that is not a mapping would hide its keys from the
+	// look-ups below, which would then quietly use their defaults.
+	for _, sec := range Sections {
+		if sec.Path != "extensions" {
+			if _, err := c.mapping(sec.Path, nil); err != nil {
+				return Daemon{}, err
+			}
+		}
+	}
 	if d.Logging, err = c.Logging(); err != nil {
 		return Daemon{}, err
 	}

@@ -57,6 +57,15 @@ func TestWrongTypeNamesFileAndKey(t *testing.T) {
 	}
 }
 
+func TestSectionMustBeMapping(t *testing.T) {
+	c, path := loadYAML(t, "daemon:\n  - num_workers: 4\n")
+	_, err := c.Daemon()
+	want := "config file " + path + ": invalid config value for daemon: mapping expected"
+	if err == nil || err.Error() != want {
+		t.Errorf("Daemon() error %v, want %s", err, want)
+	}
+}
+
 func TestStderrDefaultsOffWithLogFile(t *testing.T) {
 	for _, tc := range []struct {
 		conf string
