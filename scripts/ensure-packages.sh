@@ -48,16 +48,17 @@ if ! command -v apt-get >/dev/null 2>&1; then
 	exit 1
 fi
 
-if [ "$(id -u)" = 0 ] && [ "${ALPENHORN_NO_APT:-}" != 1 ]; then
+if [ "$(id -u)" = 0 ]; then
 	echo "installing system packages needed by make $purpose: $missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	# Keep apt from starting the packaged services (the tests and the
 	# demo start their own private sshd and MariaDB servers).
+	policy=${ALPENHORN_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 	cleanup=
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod +x /usr/sbin/policy-rc.d
-		cleanup=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod +x "$policy"
+		cleanup=$policy
 	fi
 	status=0
 	{ apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } >&2 || status=$?
