@@ -223,10 +223,12 @@ write a receipt for node confirm-manifest there. See docs/sneakernet.md.`},
 	"node init": {long: `Ask the daemon managing NODE to initialise it: it creates the node's
 ALPENHORN_NODE file under its root, which the daemon checks before it
 touches the node, so that an unmounted disk is never mistaken for an empty
-one. The node must be active.`,
+one. The request is recorded whatever the node's state; the daemon acts on
+it once the node is active, and ignores it for a node already initialised.`,
 		example: `  alpenhorn node init storage1`},
-	"node list": {long: `List storage nodes with their groups, types, hosts and roots; options
-select by state, group or host.`},
+	"node list": {long: `List storage nodes with their groups, roles (archive, transport), I/O
+classes, hosts, roots and whether they are active; --active, --inactive,
+--group and --host select which.`},
 	"node manifest": {long: `Write the list of files on NODE, a transport node, to a manifest in its
 root, for moving the disk to a site that shares no database with this one
 (a sneakernet transfer). See docs/sneakernet.md.`},
@@ -244,8 +246,10 @@ auto-import.`,
 		example: `  alpenhorn node scan storage1 2025/02/21 --register-new`},
 	"node show": {long: `Show a storage node's properties; options add its file statistics,
 pending imports, pending outbound transfers and auto-actions.`},
-	"node stats": {long: `Show, for each node, how many files it holds and their total size, and how
-full it is; --extra-stats also counts corrupt, suspect and missing copies.`},
+	"node stats": {long: `Show, for each node, how many files it holds (healthy copies not marked for
+removal), their total size, and how full the node is against its
+--max-total; --extra-stats also counts corrupt, suspect and missing copies.
+Options select nodes as for node list.`},
 	"node sync": {long: `Request copies into GROUP of every file present on NODE and not yet in
 GROUP. This is group sync with its two arguments the other way round; see
 alpenhorn group sync --help for the details, which all apply here.`,
