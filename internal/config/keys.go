@@ -225,8 +225,8 @@ func KeysHelp() string {
 	}
 	b.WriteString(`
 The environment variable ALPENHORN_SSH_CONFIG names an ssh client config file
-that alpenhornd passes to ssh (-F) for every transfer; without it ssh reads
-~/.ssh/config as usual.  alpenhornd --check-config prints the merged
+that alpenhornd gives ssh (-F) for every rsync pull from another host
+(bbcp starts ssh its own way); without it ssh reads ~/.ssh/config as usual.  alpenhornd --check-config prints the merged
 configuration with every default filled in, and exits 1 if it is invalid.
 Unknown keys are reported (with the nearest known key) but do not stop
 alpenhorn, because a Python host may share the file.
