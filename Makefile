@@ -17,6 +17,7 @@ build:
 # go test hides the output of passing packages, and with it the harness's
 # notice that MariaDB tests were skipped; say it here too.
 test:
+	@sh scripts/ensure-packages.sh test
 	@if [ "$${ALPENHORN_TEST_MARIADBD:-}" = none ] || \
 	   ! (PATH="$$PATH:/usr/sbin:/usr/local/sbin"; command -v mariadbd || command -v mysqld) >/dev/null 2>&1; then \
 		echo '*** MariaDB tests SKIPPED: no mariadbd installed (apt-get install mariadb-server) ***' >&2; \
@@ -42,6 +43,7 @@ fmt-check:
 DEMO_FLAGS ?=
 .PHONY: demo
 demo: build
+	@sh scripts/ensure-packages.sh demo
 	$(GO) run ./demo/rundemo -bin $(BIN) $(DEMO_FLAGS)
 
 # The demo across network namespaces (alpendb with MariaDB, alpenshell,
@@ -84,3 +86,58 @@ RELIABILITY_RACE ?= 1
 reliability:
 	ALPENHORN_RELIABILITY=1 ALPENHORN_RELIABILITY_RACE=$(RELIABILITY_RACE) ALPENHORN_TEST_REQUIRE_MARIADB=1 \
 		$(GO) test -count=1 -v -run='$(RELIABILITY)' -timeout 15m ./internal/reliability/
+
+# ---------------------------------------------------------------------------
+# Installation and packaging (docs/operations.md). The binaries carry the
+# commit they were built from (alpenhorn --version).
+# ---------------------------------------------------------------------------
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+COMMIT ?= $(shell git describe --always --dirty --abbrev=12 --match=no-tags 2>/dev/null)
+RELEASE_LDFLAGS = -X github.com/radiocosmology/alpenhorn-go/internal/version.Commit=$(COMMIT)
+DOCS_DIR = $(BIN)/docs
+
+# The binaries stamped with the commit, for installing and packaging.
+.PHONY: release-build
+release-build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $(BIN)/ ./cmd/alpenhorn ./cmd/alpenhornd
+
+# Man pages, shell completion files and the example config, all generated
+# from the programs' own help; the example config is also kept in deploy/.
+.PHONY: docs
+docs:
+	$(GO) run ./packaging/gendocs -out $(DOCS_DIR)
+	cp $(DOCS_DIR)/alpenhorn.conf.example deploy/alpenhorn.conf.example
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the binaries, man
+# pages, completions, example config and documentation, and the systemd
+# unit (running $(PREFIX)/bin/alpenhornd). It creates no user and starts
+# nothing: see docs/operations.md.
+.PHONY: install
+install: release-build docs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
+		$(DESTDIR)$(PREFIX)/share/doc/alpenhorn \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 755 $(BIN)/alpenhorn $(BIN)/alpenhornd $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(DOCS_DIR)/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(DOCS_DIR)/completion/alpenhorn.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/alpenhorn
+	install -m 644 $(DOCS_DIR)/completion/_alpenhorn $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_alpenhorn
+	install -m 644 $(DOCS_DIR)/completion/alpenhorn.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/alpenhorn.fish
+	install -m 644 deploy/alpenhorn.conf.example README.md docs/operations.md docs/differences.md \
+		docs/sneakernet.md $(DESTDIR)$(PREFIX)/share/doc/alpenhorn/
+	sed 's|^ExecStart=/usr/bin/alpenhornd|ExecStart=$(PREFIX)/bin/alpenhornd|' packaging/alpenhornd.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/alpenhornd.service
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/system/alpenhornd.service
+	install -m 644 packaging/sysusers.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/alpenhorn.conf
+
+# The Debian package, into $(BIN): make install into a staging tree with
+# PREFIX=/usr, then dpkg-deb (packaging/build-deb.sh).
+.PHONY: deb
+deb:
+	rm -rf $(BIN)/deb-root
+	$(MAKE) install PREFIX=/usr DESTDIR=$(abspath $(BIN))/deb-root
+	sh packaging/build-deb.sh $(BIN)/deb-root $(BIN) $(COMMIT)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"syscall"
 
@@ -19,28 +18,8 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/version"
 )
-
-// Version is the alpenhorn-go release, set at build time.
-var Version = "2.0.0-dev"
-
-const licence = `Permission is hereby granted, free of charge, to any person obtaining a copy
-of this software and associated documentation files (the "Software"), to deal
-in the Software without restriction, including without limitation the rights
-to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
-copies of the Software, and to permit persons to whom the Software is
-furnished to do so, subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all
-copies or substantial portions of the Software.
-
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
-OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
-SOFTWARE.`
 
 // Main runs the alpenhorn command with args (without the program name) and
 // returns the exit status.
@@ -75,7 +54,7 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 	verbose := fs.CountP("verbose", "v", "")
 	debug := fs.Bool("debug", false, "")
 	isolation := fs.Bool("test-isolation", false, "")
-	version := fs.Bool("version", false, "")
+	showVersion := fs.Bool("version", false, "")
 	helpConfig := fs.Bool("help-config", false, "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -86,8 +65,8 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 		root.SetOut(a.Stdout)
 		root.Help()
 		return nil, true, nil
-	case *version:
-		fmt.Fprintf(a.Stdout, "alpenhorn %s (Go %s)\n\n%s\n", Version, strings.TrimPrefix(runtime.Version(), "go"), licence)
+	case *showVersion:
+		fmt.Fprint(a.Stdout, version.Text())
 		return nil, true, nil
 	case *helpConfig:
 		fmt.Fprint(a.Stdout, config.HelpText)
@@ -182,6 +161,7 @@ func newRoot(a *App) *cobra.Command {
 		}
 	}
 	root.AddCommand(extension.Commands(func(ctx context.Context) (*db.DB, error) { return a.DB(ctx, false) })...)
+	applyHelp(root)
 	return root
 }
 

@@ -40,8 +40,9 @@ var standardPaths = []string{
 // Its capitalised, punctuated text is the message users have always seen.
 var ErrNoConfig = errors.New("No configuration files available.  See --help-config for more details.")
 
-// HelpText is the text printed by --help-config.
-const HelpText = `
+// HelpText is the text printed by --help-config: how the files are found,
+// then (KeysHelp, appended at start-up) every key.
+var HelpText = `
 Alpenhorn keeps its Data Index in an SQL database, and needs to be told
 how to reach it.  That is done in alpenhorn's config files.
 
@@ -114,6 +115,22 @@ func MaskPassword(s string) string {
 	return urlPassword.ReplaceAllString(s, "${1}:***@")
 }
 
+// RedactURL hides the password of a database URL. Unlike MaskPassword it
+// knows where the user information ends (at the last "@" before the host),
+// so a password containing "@" or ":" is hidden whole.
+func RedactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	at := strings.LastIndex(rest, "@")
+	if !ok || at < 0 {
+		return u
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return u
+	}
+	return scheme + "://" + user + ":***" + rest[at:]
+}
+
 // Load discovers, reads and merges the config files.
 //
 // Each file read is reported through logf at "INFO"; a missing
@@ -176,6 +193,9 @@ func Load(opts Options, logf func(level, format string, args ...any)) (*Config, 
 	}
 	if !found {
 		return nil, ErrNoConfig
+	}
+	for _, w := range c.Unknown() {
+		logf("WARNING", "%s", w)
 	}
 	return c, nil
 }
@@ -580,7 +600,8 @@ func (c *Config) Database() (map[string]any, error) {
 	return deepCopy(m).(map[string]any), nil
 }
 
-// DatabaseURL returns database.url, or "" when it is not set.
+// DatabaseURL returns database.url, or "" when it is not set, with the
+// password from database.password_file put in when that is set.
 func (c *Config) DatabaseURL() (string, error) {
 	if _, err := c.mapping("database", nil); err != nil {
 		return "", err
@@ -589,10 +610,15 @@ func (c *Config) DatabaseURL() (string, error) {
 	if !ok {
 		return "", nil
 	}
-	if s, isStr := v.(string); isStr {
-		return s, nil
+	s, isStr := v.(string)
+	if !isStr {
+		return "", c.errorf("database.url", "invalid config value for database.url: string expected")
 	}
-	return "", c.errorf("database.url", "invalid config value for database.url: string expected")
+	file, err := c.str("database.password_file", "", false)
+	if err != nil || file == "" {
+		return s, err
+	}
+	return c.withPasswordFile(s, file)
 }
 
 // Extensions returns the names listed under `extensions`, in order.

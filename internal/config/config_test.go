@@ -336,7 +336,7 @@ func TestDefaults(t *testing.T) {
 		PullTimeoutBase:    300,
 		PullBytesPerSecond: 20000000,
 		PromClientPort:     0,
-		Logging:            Logging{Level: "INFO", ModuleLevels: map[string]string{}},
+		Logging:            Logging{Level: "INFO", ModuleLevels: map[string]string{}, Stderr: true},
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("Daemon()\n%#v\nwant\n%#v", d, want)

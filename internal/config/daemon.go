@@ -67,6 +67,11 @@ type Logging struct {
 	Syslog *Syslog
 	// File is nil unless file logging is configured.
 	File *LogFile
+	// Stderr is logging.stderr: whether records also go to standard
+	// error once the configured outputs are open. It defaults to true
+	// without a log file and to false with one, where standard error
+	// would only repeat the file (twice over in the journal under systemd).
+	Stderr bool
 }
 
 // Syslog is the logging.syslog section.
@@ -110,6 +115,15 @@ var logLevels = map[string]bool{"DEBUG": true, "INFO": true, "WARNING": true, "E
 func (c *Config) Daemon() (Daemon, error) {
 	var d Daemon
 	var err error
+	// A section that is not a mapping would hide its keys from the
+	// look-ups below, which would then quietly use their defaults.
+	for _, sec := range Sections {
+		if sec.Path != "extensions" {
+			if _, err := c.mapping(sec.Path, nil); err != nil {
+				return Daemon{}, err
+			}
+		}
+	}
 	if d.Logging, err = c.Logging(); err != nil {
 		return Daemon{}, err
 	}
@@ -193,6 +207,9 @@ func (c *Config) Logging() (Logging, error) {
 		if l.File, err = c.logFile(); err != nil {
 			return Logging{}, err
 		}
+	}
+	if l.Stderr, err = c.boolean("logging.stderr", l.File == nil); err != nil {
+		return Logging{}, err
 	}
 	return l, nil
 }

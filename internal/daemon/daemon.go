@@ -141,6 +141,7 @@ func Run(opts Options) int {
 		log.WithError(err).Error("Fatal error!")
 		return exitError
 	}
+	logStartup(log, cfgFile, cfg)
 	dataIndex, serialOnly, err := connect(ctx, cfgFile, ext)
 	if err != nil {
 		return errorf("Unable to connect to the database: %v\nSee --help-config for more details.", err)
@@ -182,6 +183,7 @@ func Run(opts Options) int {
 	d.watch = &watchers{d: d}
 	d.pool.HandleSignals(taskCtx)
 
+	defer notifyReady(ctx, d)()
 	status, err := d.loop(ctx, opts.Once)
 	if err != nil {
 		log.WithError(err).Error("Fatal error!")

@@ -315,11 +315,6 @@ func mysqlDSN(rest string) (string, string, error) {
 		hostport = net.JoinHostPort(hostport, "3306")
 	}
 	cfg.Net, cfg.Addr, cfg.DBName = "tcp", hostport, dbname
-	if q, err := url.ParseQuery(query); err == nil {
-		if s := q.Get("unix_socket"); s != "" {
-			cfg.Net, cfg.Addr = "unix", s
-		}
-	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	// Arguments are written into the statement by the driver, so that a
@@ -335,6 +330,9 @@ func mysqlDSN(rest string) (string, string, error) {
 	// Strict mode: a value too long for its column, or an invalid enum, is
 	// an error rather than silently truncated as in Python's session.
 	cfg.Params = map[string]string{"sql_mode": "'STRICT_ALL_TABLES,PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION'", "time_zone": "'+00:00'"}
+	if err := applyURLParams(cfg, query); err != nil {
+		return "", password, err
+	}
 	return cfg.FormatDSN(), password, nil
 }
 

@@ -190,6 +190,8 @@ type dispatcher struct {
 	// startup holds the records written before the configured sinks
 	// exist (daemon only); nil when not buffering.
 	startup *[]record
+	// quiet keeps records off stderr except those a sink failed to take.
+	quiet bool
 }
 
 func (d *dispatcher) Levels() []logrus.Level { return logrus.AllLevels }
@@ -203,13 +205,20 @@ func (d *dispatcher) Fire(e *logrus.Entry) error {
 	}
 	line := d.format(e)
 	var errs []error
-	if _, err := io.WriteString(d.stderr, line+"\n"); err != nil {
-		errs = append(errs, err)
+	if !d.quiet {
+		if _, err := io.WriteString(d.stderr, line+"\n"); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	lost := false
 	for _, s := range d.sinks {
 		if err := s.emit(e.Level, line); err != nil {
 			errs = append(errs, err)
+			lost = true
 		}
+	}
+	if d.quiet && lost {
+		io.WriteString(d.stderr, line+"\n")
 	}
 	if d.startup != nil && len(*d.startup) < startupCapacity {
 		*d.startup = append(*d.startup, record{e.Level, line})
@@ -260,6 +269,7 @@ func (d *dispatcher) reset() {
 	sinks := d.sinks
 	d.sinks = nil
 	d.startup = nil
+	d.quiet = false
 	d.mu.Unlock()
 	for _, s := range sinks {
 		s.Close()

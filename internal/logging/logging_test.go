@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -145,7 +146,7 @@ func TestStartupReplayIntoFile(t *testing.T) {
 	Named(LoggerConfig).Debug("early debug")
 
 	path := filepath.Join(t.TempDir(), "alpenhornd.log")
-	closeLogs, err := SetupDaemon(config.Logging{Level: "INFO", File: &config.LogFile{Name: path}})
+	closeLogs, err := SetupDaemon(config.Logging{Level: "INFO", File: &config.LogFile{Name: path}, Stderr: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,5 +504,69 @@ func TestCLI(t *testing.T) {
 	Named(LoggerCLI).Warn("stdin has been redirected without --force.  Automatically enabling --check mode.")
 	if stderr.String() != "WARNING >> stdin has been redirected without --force.  Automatically enabling --check mode.\n" {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// With a log file and logging.stderr off, standard error carries what
+// was logged before the file was open, records the file fails to take,
+// and the daemon's fatal errors; the file has everything, fatal errors
+// included.
+func TestFileOnly(t *testing.T) {
+	stderr := setupDaemonTest(t)
+	path := filepath.Join(t.TempDir(), "alpenhornd.log")
+	closeLogs, err := SetupDaemon(config.Logging{Level: "INFO", File: &config.LogFile{Name: path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Named(LoggerDaemonUpdate).Info("in the file only")
+	fmt.Fprintf(FatalErrors(stderr), "Error: Unable to connect to the database: refused\nSee --help-config for more details.\n")
+
+	// A file that can no longer be written: the record falls back to
+	// standard error.
+	out.mu.Lock()
+	out.sinks[0].(*fileSink).f.Close()
+	out.mu.Unlock()
+	Named(LoggerDaemonUpdate).Error("the file is closed")
+	closeLogs()
+	Named(LoggerDaemonUpdate).Info("after close")
+
+	strip := func(ls []string) []string {
+		out := make([]string, len(ls))
+		for i, l := range ls {
+			if len(l) > 16 && l[3] == ' ' && l[6] == ' ' {
+				l = l[len("Jan 02 15:04:05 "):]
+			}
+			out[i] = l
+		}
+		return out
+	}
+	equalLines(t, "file", strip(readLines(t, path)), []string{
+		"INFO >> [MainThread] Alpenhorn start.",
+		"INFO >> [MainThread] Logging to " + path,
+		"INFO >> [MainThread] in the file only",
+		"CRITICAL >> [MainThread] Unable to connect to the database: refused",
+		"See --help-config for more details.",
+	})
+	equalLines(t, "stderr", strip(lines(stderr.String())), []string{
+		"INFO >> [MainThread] Alpenhorn start.",
+		"INFO >> [MainThread] Logging to " + path,
+		"Error: Unable to connect to the database: refused",
+		"See --help-config for more details.",
+		"ERROR >> [MainThread] the file is closed",
+		"INFO >> [MainThread] after close",
+	})
+}
+
+// Without a file or syslog, logging.stderr off cannot silence the daemon.
+func TestStderrOffNeedsAnotherOutput(t *testing.T) {
+	stderr := setupDaemonTest(t)
+	closeLogs, err := SetupDaemon(config.Logging{Level: "INFO"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLogs()
+	Named(LoggerDaemonUpdate).Info("still here")
+	if !strings.Contains(stderr.String(), "still here") {
+		t.Errorf("stderr lost a record with no other output: %q", stderr.String())
 	}
 }

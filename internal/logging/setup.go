@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -31,8 +33,10 @@ func startDaemon(stderr io.Writer) {
 
 // SetupDaemon applies the logging config: the root and per-logger levels,
 // then syslog and file output, which first receive the records buffered
-// since StartDaemon. Standard error stays on. The returned function stops
-// and closes the file and syslog output.
+// since StartDaemon. Standard error then carries only records that a file
+// or syslog failed to take, unless cfg.Stderr keeps it on. The returned
+// function stops and closes the file and syslog output, turning standard
+// error back on.
 func SetupDaemon(cfg config.Logging) (func() error, error) {
 	root, err := ParseLevel(cfg.Level)
 	if err != nil {
@@ -99,6 +103,9 @@ func SetupDaemon(cfg config.Logging) (func() error, error) {
 		return fail(errors.Join(errs...))
 	}
 	out.sinks = append(out.sinks, sinks...)
+	// Standard error stays on unless told otherwise, and always when there
+	// is nowhere else for records to go.
+	out.quiet = !cfg.Stderr && len(out.sinks) > 0
 	out.mu.Unlock()
 
 	return func() error {
@@ -110,6 +117,7 @@ func SetupDaemon(cfg config.Logging) (func() error, error) {
 			}
 		}
 		out.sinks = kept
+		out.quiet = out.quiet && len(kept) > 0
 		out.mu.Unlock()
 		var errs []error
 		for _, s := range sinks {
@@ -160,4 +168,29 @@ func cliLevel(verbosity int) logrus.Level {
 		return logrus.InfoLevel
 	}
 	return logrus.DebugLevel
+}
+
+// FatalErrors wraps the writer on which the daemon reports the errors that
+// stop it ("Error: ..."): what is written goes to w as before and, as one
+// CRITICAL record, to the log file and syslog if they are open, so that the
+// reason a daemon stopped is in its log.
+func FatalErrors(w io.Writer) io.Writer { return fatalWriter{w} }
+
+type fatalWriter struct{ w io.Writer }
+
+func (f fatalWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	msg := strings.TrimSuffix(strings.TrimPrefix(string(p), "Error: "), "\n")
+	if msg == "" {
+		return n, err
+	}
+	entry := logrus.NewEntry(std).WithField(LoggerKey, LoggerDaemonEntry)
+	entry.Time, entry.Level, entry.Message = time.Now(), logrus.FatalLevel, msg
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	line := out.format(entry)
+	for _, s := range out.sinks {
+		s.emit(logrus.FatalLevel, line)
+	}
+	return n, err
 }
