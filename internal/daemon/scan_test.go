@@ -16,6 +16,7 @@ import (
 // (1,000) queues the rest in turn, imports every file exactly once, and
 // completes its request only after queueing the last.
 func TestLargeScan(t *testing.T) {
+	t.Parallel()
 	const files = 2100
 	// Without the race detector: thousands of imports under it take a
 	// minute, and the scan's own concurrency is what the other tests cover.
@@ -53,6 +54,7 @@ func TestLargeScan(t *testing.T) {
 // recorded missing marked suspect, paths no detector accepts left alone,
 // and the autosync requests of every copy recorded created.
 func TestScanBatch(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.Build(t, "./cmd/alpenhornd", false)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -119,6 +121,7 @@ func TestScanBatch(t *testing.T) {
 // watched node is imported through the watcher in a few batches, not one
 // task per file, each file once.
 func TestWatchedDirectoryMovedIn(t *testing.T) {
+	t.Parallel()
 	const files = 600
 	bin := daemontest.Build(t, "./cmd/alpenhornd", false)
 	testdb.Engines(t, func(t *testing.T, url string) {

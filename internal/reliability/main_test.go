@@ -12,10 +12,9 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshd"
-	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { daemontest.Main(m) }
 
 // enableEnv gates the suite: it takes minutes, too long for `make test`.
 const enableEnv = "ALPENHORN_RELIABILITY"
@@ -103,9 +102,8 @@ type binaries struct {
 	daemon, cli string
 }
 
-// build compiles alpenhornd (with the race detector when raceEnv is 1)
-// and alpenhorn into the test's temporary directory; Go's build cache
-// makes every build after the first quick.
+// build returns alpenhornd (with the race detector when raceEnv is 1) and
+// alpenhorn, compiled once for all the scenarios.
 func build(t *testing.T) binaries {
 	t.Helper()
 	return binaries{
