@@ -61,15 +61,6 @@ var tuning = []string{
 	"--skip-name-resolve",
 }
 
-// MemoryDir, when it is a directory the test binary can write to, holds
-// the server's files in place of the system's temporary directory. InnoDB
-// syncs every step of a CREATE TABLE or CREATE INDEX to disk, and each test
-// creates its schema afresh: on a RAM-backed filesystem that takes a
-// fraction of the time. A killed server still keeps what it committed,
-// which is all that outage tests need. Benchmarks, which measure the
-// server as a real one runs, set it to "" before calling Main.
-var MemoryDir = "/dev/shm"
-
 // programDirs are searched after PATH: mariadbd lives in /usr/sbin, which an
 // ordinary user's PATH often lacks.
 var programDirs = []string{"/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"}
