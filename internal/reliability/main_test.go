@@ -12,9 +12,16 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/sshd"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
-func TestMain(m *testing.M) { daemontest.Main(m) }
+func TestMain(m *testing.M) {
+	// The suite stops and restarts the MariaDB server under load and
+	// times what the daemons make of it: the server keeps its files on
+	// disk, as a real one does.
+	testdb.MemoryDir = ""
+	daemontest.Main(m)
+}
 
 // enableEnv gates the suite: it takes minutes, too long for `make test`.
 const enableEnv = "ALPENHORN_RELIABILITY"
