@@ -8,21 +8,45 @@ BIN ?= bin
 # finishes in a few minutes.
 TEST_TIMEOUT ?= 10m
 
-.PHONY: build test vet fmt-check
+.PHONY: build test test-short vet fmt-check
 
 # Static binaries, so they run on any Linux host of the archive.
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/alpenhorn ./cmd/alpenhornd
 
+# Two test commands:
+#
+#   make test        the whole suite, and the gate CI runs: SQLite and a real
+#                    MariaDB server, real alpenhornd daemons (built once per
+#                    test binary, with the race detector), real sshd and
+#                    rsync, the multi-host demo when run as root, the large
+#                    fixtures. A few minutes on 2 cores.
+#   make test-short  the edit-test loop, under a minute on 2 cores: go test
+#                    -short, which skips the slow tests (real daemons, sshd,
+#                    the multi-host demo, large fixtures), each saying why
+#                    and that `make test` runs it. It is no substitute for
+#                    `make test` before a commit.
+#
 # go test hides the output of passing packages, and with it the harness's
 # notice that MariaDB tests were skipped; say it here too.
-test:
+test: test-packages mariadb-notice
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+test-short: test-packages mariadb-notice
+	$(GO) test -short -timeout $(TEST_TIMEOUT) ./...
+
+# On a fresh Debian/Ubuntu machine: as root, install the system packages
+# the tests use; otherwise say which are missing (those tests skip, loudly).
+.PHONY: test-packages
+test-packages:
 	@sh scripts/ensure-packages.sh test
+
+.PHONY: mariadb-notice
+mariadb-notice:
 	@if [ "$${ALPENHORN_TEST_MARIADBD:-}" = none ] || \
 	   ! (PATH="$$PATH:/usr/sbin:/usr/local/sbin"; command -v mariadbd || command -v mysqld) >/dev/null 2>&1; then \
 		echo '*** MariaDB tests SKIPPED: no mariadbd installed (apt-get install mariadb-server) ***' >&2; \
 	fi
-	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 vet:
 	$(GO) vet ./...

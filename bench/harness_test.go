@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,18 +21,13 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
 // engines are the data index engines every database-bound scenario runs
 // on.
 var engines = []string{"sqlite", "mariadb"}
-
-// repoRoot is the module's top directory.
-func repoRoot() string {
-	_, here, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(here))
-}
 
 // binaries are the programs under test, built for this run.
 type binaries struct {
@@ -43,29 +37,15 @@ type binaries struct {
 	traced string
 }
 
-// build compiles the binaries, statically as `make build` does, into a
-// temporary directory of b.
+// build returns the binaries, static as `make build` makes them, compiled
+// once for all the scenarios.
 func build(b *testing.B) binaries {
 	b.Helper()
-	dir := b.TempDir()
-	bins := binaries{
-		cli:    filepath.Join(dir, "alpenhorn"),
-		daemon: filepath.Join(dir, "alpenhornd"),
-		traced: filepath.Join(dir, "alpenhornd-sqltrace"),
+	return binaries{
+		cli:    daemontest.Build(b, "./cmd/alpenhorn", false),
+		daemon: daemontest.Build(b, "./cmd/alpenhornd", false),
+		traced: daemontest.Build(b, "./cmd/alpenhornd", false, "alpenhorn_sqltrace"),
 	}
-	for _, c := range [][]string{
-		{"-o", bins.cli, "./cmd/alpenhorn"},
-		{"-o", bins.daemon, "./cmd/alpenhornd"},
-		{"-tags", "alpenhorn_sqltrace", "-o", bins.traced, "./cmd/alpenhornd"},
-	} {
-		cmd := exec.Command("go", append([]string{"build"}, c...)...)
-		cmd.Dir = repoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("go build %s: %v\n%s", strings.Join(c, " "), err, out)
-		}
-	}
-	return bins
 }
 
 // world is one data index, initialised as the seed's demo does (db init,

@@ -1,6 +1,6 @@
 // Package bench measures alpenhorn as it is run: the real alpenhornd and
 // alpenhorn binaries, on an SQLite file and on a MariaDB server started by
-// internal/testdb, over real directories, rsync and sshd.
+// internal/testkit/testdb, over real directories, rsync and sshd.
 //
 // Each scenario is a Go benchmark that runs once (the package sets
 // -test.benchtime=1x unless told otherwise) and reports its figures with
@@ -19,6 +19,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
@@ -31,11 +32,13 @@ func TestMain(m *testing.M) {
 		// second of benchmark time would measure nothing new.
 		flag.Set("test.benchtime", "1x")
 	}
+	// The figures are those of a server on disk, as a real one is.
+	testdb.MemoryDir = ""
 	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
 		if err := startResults(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 	}
-	testdb.Main(m)
+	daemontest.Main(m)
 }

@@ -27,6 +27,7 @@ import (
 // are written, with the lock-file and temporary-name disciplines, and
 // dot-files never are.
 func TestAutoImport(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -119,6 +120,7 @@ func fileID(t *testing.T, w *daemontest.World, name string) int64 {
 // destination's daemon pulls over ssh (a real sshd on 127.0.0.1), checks
 // the data and records the copy and the request's completion.
 func TestRemoteSync(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	srv := sshtest.Start(t, "alphahost")
 	testdb.Engines(t, func(t *testing.T, url string) {
@@ -170,6 +172,7 @@ func TestRemoteSync(t *testing.T) {
 // TestLocalSync: a pull between two nodes of one host is a hard link when
 // both are archive nodes or neither is, and a copy otherwise.
 func TestLocalSync(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -205,6 +208,7 @@ func TestLocalSync(t *testing.T) {
 // repaired by pulling a good copy over it; a known-corrupt source is never
 // pulled from.
 func TestVerifyRepair(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -264,6 +268,7 @@ func TestVerifyRepair(t *testing.T) {
 // archive nodes hold the file; then its emptied directories go too, up to
 // the node root.
 func TestCleanArchiveGuard(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -316,6 +321,7 @@ func TestCleanArchiveGuard(t *testing.T) {
 // autoclean once archive3 has it, then deleted there (two archive copies
 // exist by then).
 func TestAutoActions(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -358,6 +364,7 @@ func TestAutoActions(t *testing.T) {
 // whose root is a symlink), with and without permission to register new
 // files; duplicate requests register a file once.
 func TestImportRequests(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -414,6 +421,7 @@ func TestImportRequests(t *testing.T) {
 // TestBadIOClass: a node or group whose I/O class or config cannot be used
 // is left alone with an error; the daemon and its other nodes carry on.
 func TestBadIOClass(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -449,6 +457,7 @@ func TestBadIOClass(t *testing.T) {
 // the final name, no temporary file, the request pending and the source
 // not blamed.
 func TestStopMidTransfer(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -498,6 +507,7 @@ func TestStopMidTransfer(t *testing.T) {
 // TestOnce: with --once the daemon makes one pass, waits for the tasks it
 // queued (run by workers, or serially when there are none) and exits 0.
 func TestOnce(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		for _, workers := range []int{2, -1} {
@@ -540,6 +550,7 @@ func scrape(t *testing.T, port int) string {
 // changed I/O config sets the node up again, and the metrics endpoint
 // reports it all.
 func TestAvailability(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -594,6 +605,7 @@ func TestAvailability(t *testing.T) {
 // never recorded; the source is marked suspect, found corrupt by its
 // check, and the request is then cancelled rather than tried for ever.
 func TestCorruptSource(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -630,6 +642,7 @@ func TestCorruptSource(t *testing.T) {
 // pulls and gives up removable copies; a node at its maximum total takes no
 // pulls; old copies on an auto-verify node are checked again.
 func TestSpaceAndAutoVerify(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -688,6 +701,7 @@ func TestSpaceAndAutoVerify(t *testing.T) {
 // holding (sneakernet receipts) count towards the archive copies a
 // deletion needs.
 func TestCleanConfirmedRemote(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -733,6 +747,7 @@ func TestCleanConfirmedRemote(t *testing.T) {
 // rescanning (for filesystems without notifications): new files are
 // imported, and a locked one once its lock goes.
 func TestPollingAutoImport(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)

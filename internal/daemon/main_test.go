@@ -3,7 +3,7 @@ package daemon_test
 import (
 	"testing"
 
-	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { daemontest.Main(m) }

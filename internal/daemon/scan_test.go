@@ -16,6 +16,7 @@ import (
 // (1,000) queues the rest in turn, imports every file exactly once, and
 // completes its request only after queueing the last.
 func TestLargeScan(t *testing.T) {
+	t.Parallel()
 	const files = 2100
 	// Without the race detector: thousands of imports under it take a
 	// minute, and the scan's own concurrency is what the other tests cover.
@@ -53,6 +54,7 @@ func TestLargeScan(t *testing.T) {
 // recorded missing marked suspect, paths no detector accepts left alone,
 // and the autosync requests of every copy recorded created.
 func TestScanBatch(t *testing.T) {
+	t.Parallel()
 	bin := daemontest.Build(t, "./cmd/alpenhornd", false)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
@@ -90,8 +92,11 @@ func TestScanBatch(t *testing.T) {
 		if got := d.CountLogged(`Acquisition "2025/02/22" added to DB.`); got != 1 {
 			t.Errorf("new acquisition logged %d times", got)
 		}
-		if has, _ := w.CopyState(gone.ID, n.ID); has != db.HasMaybe {
-			t.Errorf("reappeared copy: has_file %q, want M", has)
+		// The suspect copy is checked at the daemon's next pass, which may
+		// come before this look; its check then found it good.
+		if has, _ := w.CopyState(gone.ID, n.ID); has != db.HasMaybe &&
+			(has != db.HasYes || !d.Logged("File 2025/02/21/00/0005.dat on node storage1 is A-OK!")) {
+			t.Errorf("reappeared copy: has_file %q, want M (or Y after its check)", has)
 		}
 		if has, _ := w.CopyState(prereg.ID, n.ID); has != db.HasYes {
 			t.Errorf("copy of the registered file: has_file %q, want Y", has)
@@ -119,6 +124,7 @@ func TestScanBatch(t *testing.T) {
 // watched node is imported through the watcher in a few batches, not one
 // task per file, each file once.
 func TestWatchedDirectoryMovedIn(t *testing.T) {
+	t.Parallel()
 	const files = 600
 	bin := daemontest.Build(t, "./cmd/alpenhornd", false)
 	testdb.Engines(t, func(t *testing.T, url string) {

@@ -15,7 +15,13 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) {
+	// The suite stops and restarts the MariaDB server under load and
+	// times what the daemons make of it: the server keeps its files on
+	// disk, as a real one does.
+	testdb.MemoryDir = ""
+	daemontest.Main(m)
+}
 
 // enableEnv gates the suite: it takes minutes, too long for `make test`.
 const enableEnv = "ALPENHORN_RELIABILITY"
@@ -103,9 +109,8 @@ type binaries struct {
 	daemon, cli string
 }
 
-// build compiles alpenhornd (with the race detector when raceEnv is 1)
-// and alpenhorn into the test's temporary directory; Go's build cache
-// makes every build after the first quick.
+// build returns alpenhornd (with the race detector when raceEnv is 1) and
+// alpenhorn, compiled once for all the scenarios.
 func build(t *testing.T) binaries {
 	t.Helper()
 	return binaries{

@@ -156,7 +156,10 @@ func TestDatabaseOutage(t *testing.T) {
 	}()
 
 	for i := 0; i < outages; i++ {
-		time.Sleep(time.Duration(3000+rng.IntN(3000)) * time.Millisecond)
+		// Longer than db.Retry's longest wait between attempts (6.4 s),
+		// so that each daemon sees the server back before the next
+		// outage, however quickly it restarts.
+		time.Sleep(time.Duration(7000+rng.IntN(3000)) * time.Millisecond)
 		start := time.Now()
 		testdb.Stop(t)
 		time.Sleep(outageDown)

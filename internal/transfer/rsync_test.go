@@ -325,6 +325,7 @@ func TestRsyncSourceSuspect(t *testing.T) {
 }
 
 func TestRsyncLocalNastyNames(t *testing.T) {
+	t.Parallel()
 	needRsync(t)
 	srcRoot, dstRoot := t.TempDir(), t.TempDir()
 	for i, name := range nastyNames {
@@ -350,6 +351,7 @@ func TestRsyncLocalNastyNames(t *testing.T) {
 }
 
 func TestRsyncLocalFailures(t *testing.T) {
+	t.Parallel()
 	needRsync(t)
 	dir := t.TempDir()
 	dst := filepath.Join(dir, "dst/meta.txt")

@@ -1,5 +1,5 @@
 // Package daemontest runs real alpenhornd processes for end-to-end tests:
-// it builds the binaries, sets up a data index with the pattern_importer
+// it builds the binaries (once per test binary), sets up a data index with the pattern_importer
 // demo types, creates groups, nodes, files and requests as the CLI would,
 // starts daemons with a config of their own and waits for the data index
 // to reach a state.
@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/scratch"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 
 	// The detector the scenarios import with, as alpenhornd ships it.
 	_ "github.com/radiocosmology/alpenhorn-go/extensions/pattern_importer"
@@ -37,37 +40,152 @@ import (
 // ends a test that is stuck; it measures nothing.
 const WaitLimit = 30 * time.Second
 
-// RepoRoot is the module's top directory.
+// RepoRoot is the module's top directory: the nearest one above this
+// file holding go.mod, so that moving the package cannot break it.
 func RepoRoot() string {
 	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..", "..")
+	dir := filepath.Dir(here)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			panic("daemontest: no go.mod above " + here)
+		}
+		dir = parent
+	}
 }
 
-// BuildDaemon compiles alpenhornd, with the race detector, into the test's
-// temporary directory.
+// BuildDaemon returns alpenhornd built with the race detector (see Build).
 func BuildDaemon(t testing.TB) string {
 	t.Helper()
 	return Build(t, "./cmd/alpenhornd", true)
 }
 
-// Build compiles the command in pkg (a path relative to the module root)
-// into the test's temporary directory; race adds the race detector.
-func Build(t testing.TB, pkg string, race bool) string {
+// builds are the programs this test binary has compiled, one per package
+// and race setting: a race-enabled link takes seconds, and every test of a
+// package runs the same program. They live in buildDir, which Main
+// removes.
+var (
+	buildMu  sync.Mutex
+	builds   = map[buildKey]*build{}
+	buildDir string
+
+	// mainActive is set by Main; without it buildDir would never be
+	// removed, so Build refuses to run.
+	mainActive atomic.Bool
+)
+
+type buildKey struct {
+	pkg  string
+	race bool
+	tags string
+}
+
+type build struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// buildDirPrefix names the directories of compiled programs.
+const buildDirPrefix = "alpenhorn-testbin-"
+
+// Build returns the command in pkg (a path relative to the module root)
+// compiled for this test binary, with the race detector if race is set and
+// with the build tags given. The first call for a pkg, race setting and
+// tags compiles it; later ones, from any test, return the same program. A failed build fails every test that
+// asks for it.
+//
+// Tests that run the programs are slow: with -short (`make test-short`)
+// Build skips them.
+func Build(t testing.TB, pkg string, race bool, tags ...string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	args := []string{"build", "-o", bin, pkg}
+	if testing.Short() {
+		t.Skipf("SKIPPED in -short mode: runs %s as a real process (`make test` runs it)", pkg)
+	}
+	if !mainActive.Load() {
+		t.Fatal("daemontest: call daemontest.Main(m) from TestMain in this package, so that the compiled programs are removed after the tests")
+	}
+	key := buildKey{pkg, race, strings.Join(tags, ",")}
+	buildMu.Lock()
+	b, ok := builds[key]
+	if !ok {
+		b = &build{}
+		builds[key] = b
+	}
+	buildMu.Unlock()
+	b.once.Do(func() { b.bin, b.err = compile(key) })
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.bin
+}
+
+func compile(k buildKey) (string, error) {
+	dir, err := programDir()
+	if err != nil {
+		return "", err
+	}
+	// Static, as `make build` makes them; the race detector needs cgo.
+	// Each variant has a directory of its own, so that the program keeps
+	// its name.
+	variant := "static"
+	args := []string{"build"}
 	env := append(os.Environ(), "CGO_ENABLED=0")
-	if race {
-		args = []string{"build", "-race", "-o", bin, pkg}
+	if k.race {
+		variant = "race"
+		args = append(args, "-race")
 		env = append(os.Environ(), "CGO_ENABLED=1")
 	}
-	cmd := exec.Command("go", args...)
+	if k.tags != "" {
+		variant += "-" + strings.ReplaceAll(k.tags, ",", "-")
+		args = append(args, "-tags", k.tags)
+	}
+	bin := filepath.Join(dir, variant, filepath.Base(k.pkg))
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", append(args, "-o", bin, k.pkg)...)
 	cmd.Dir = RepoRoot()
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		return "", fmt.Errorf("go build %s: %v\n%s", strings.Join(cmd.Args[2:], " "), err, out)
 	}
-	return bin
+	return bin, nil
+}
+
+// programDir returns buildDir, creating it on first use.
+func programDir() (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if buildDir == "" {
+		dir, err := scratch.Dir("", buildDirPrefix)
+		if err != nil {
+			return "", err
+		}
+		buildDir = dir
+	}
+	return buildDir, nil
+}
+
+// Main runs the tests as testdb.Main does, and then removes the programs
+// Build compiled. Packages using Build call it from TestMain.
+func Main(m *testing.M) {
+	mainActive.Store(true)
+	code := testdb.Run(m)
+	buildMu.Lock()
+	if buildDir != "" {
+		if err := os.RemoveAll(buildDir); err != nil {
+			fmt.Fprintf(os.Stderr, "daemontest: remove compiled programs: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	buildMu.Unlock()
+	os.Exit(code)
 }
 
 // World is one data index with the storage the daemons under test manage.

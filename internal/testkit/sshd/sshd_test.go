@@ -10,12 +10,21 @@ import (
 	"testing"
 )
 
-func startServer(t *testing.T, o Options) (*Server, string) {
+// needSSHD skips the test when sshd cannot be run, or in -short mode.
+func needSSHD(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: starts a real sshd (`make test` runs it)")
+	}
 	var missing *MissingError
 	if err := Check(); errors.As(err, &missing) {
 		t.Skipf("SKIPPING: %v to run this test", err)
 	}
+}
+
+func startServer(t *testing.T, o Options) (*Server, string) {
+	t.Helper()
+	needSSHD(t)
 	dir := t.TempDir()
 	key := filepath.Join(dir, "id_ed25519")
 	if err := Keygen(t.Context(), key); err != nil {
@@ -35,6 +44,7 @@ func startServer(t *testing.T, o Options) (*Server, string) {
 }
 
 func TestLoginThroughAliases(t *testing.T) {
+	t.Parallel()
 	s, config := startServer(t, Options{})
 	for _, alias := range []string{"one", "two"} {
 		out, err := exec.Command("ssh", "-F", config, alias, "echo", "logged-in").CombinedOutput()
@@ -54,6 +64,7 @@ func TestLoginThroughAliases(t *testing.T) {
 }
 
 func TestOtherKeysRefused(t *testing.T) {
+	t.Parallel()
 	s, _ := startServer(t, Options{})
 	other := filepath.Join(t.TempDir(), "other")
 	if err := Keygen(t.Context(), other); err != nil {
@@ -69,9 +80,8 @@ func TestOtherKeysRefused(t *testing.T) {
 }
 
 func TestPortTaken(t *testing.T) {
-	if err := Check(); err != nil {
-		t.Skipf("SKIPPING: %v to run this test", err)
-	}
+	t.Parallel()
+	needSSHD(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@
 // addresses log in to this machine as the current user.
 //
 // Tests are skipped, with the reason, when sshd, ssh or ssh-keygen is not
-// installed.
+// installed, and in -short mode (`make test-short`).
 package sshtest
 
 import (
@@ -46,6 +46,9 @@ func (s *Server) Log() string { return s.srv.Log() }
 // "sshtest".
 func Start(t testing.TB, aliases ...string) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: starts a real sshd (`make test` runs it)")
+	}
 	var missing *sshd.MissingError
 	if err := sshd.Check(); errors.As(err, &missing) {
 		t.Skipf("SKIPPING: %v to run this test", err)

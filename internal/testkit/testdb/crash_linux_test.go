@@ -34,6 +34,9 @@ func TestCrashChild(t *testing.T) {
 // checks that the server dies with it and that the next test binary removes
 // the files it left.
 func TestCrashLeavesNoServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: starts two more test binaries with servers of their own (`make test` runs it)")
+	}
 	testdb.MariaDB(t) // skips, or fails, like any MariaDB test
 	child := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.v")
 	child.Env = append(os.Environ(), crashChildEnv+"=1")

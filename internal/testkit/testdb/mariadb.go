@@ -24,6 +24,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/childproc"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/scratch"
 )
 
 const (
@@ -184,7 +185,11 @@ func stopServer(t testing.TB) *server {
 
 // Main runs the tests and then stops the MariaDB server, if one was started,
 // and removes its files. Packages using MariaDB call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns the exit code, for a TestMain
+// with clean-up of its own to do.
+func Run(m *testing.M) int {
 	mainActive.Store(true)
 	code := m.Run()
 	if err := shutdown(); err != nil {
@@ -193,7 +198,7 @@ func Main(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // ensureServer returns the running server, starting it on first use, or
@@ -282,8 +287,10 @@ func isExecutable(path string) bool {
 
 // launch creates a data directory and starts a server on it.
 func launch(bin, installer string) (*server, error) {
-	removeStale()
-	base, err := os.MkdirTemp("", baseDirPrefix)
+	base, err := scratch.Dir(MemoryDir, baseDirPrefix)
+	if MemoryDir != "" && err != nil {
+		base, err = scratch.Dir("", baseDirPrefix)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -312,13 +319,8 @@ func launch(bin, installer string) (*server, error) {
 	return s, nil
 }
 
-// prepare records the owning process, for removeStale, and initialises the
-// data directory.
+// prepare initialises the data directory.
 func (s *server) prepare() error {
-	owner := strconv.Itoa(os.Getpid())
-	if err := os.WriteFile(filepath.Join(s.base, "owner"), []byte(owner), 0o600); err != nil {
-		return err
-	}
 	// The kernel limits socket paths to 108 bytes.
 	if len(s.socket()) > 100 {
 		return fmt.Errorf("socket path %s is too long; set TMPDIR to a shorter directory", s.socket())
@@ -503,26 +505,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// removeStale deletes the files of servers whose test binary died without
-// running Main's shutdown, such as one killed by a test timeout.
-func removeStale() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), baseDirPrefix+"*"))
-	for _, dir := range dirs {
-		b, err := os.ReadFile(filepath.Join(dir, "owner"))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(string(b))
-		if err != nil {
-			continue
-		}
-		p, err := os.FindProcess(pid)
-		if err == nil && errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone) {
-			os.RemoveAll(dir)
-		}
-	}
 }
 
 func fileSize(path string) int64 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,19 @@ func TestSQLiteURL(t *testing.T) {
 	if other := testdb.SQLiteURL(t); other == u {
 		t.Fatalf("two calls returned the same URL %s", u)
 	}
+	if testdb.MemoryDir != "" && !strings.HasPrefix(path, testdb.MemoryDir+"/") {
+		t.Errorf("%s is not in %s", path, testdb.MemoryDir)
+	}
+}
+
+func TestSQLiteURLRemovedAfterTest(t *testing.T) {
+	var dir string
+	t.Run("uses", func(t *testing.T) {
+		dir = filepath.Dir(strings.TrimPrefix(testdb.SQLiteURL(t), "sqlite:///"))
+	})
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still exists after its test ended (err %v)", dir, err)
+	}
 }
 
 func TestMariaDB(t *testing.T) {
@@ -136,6 +150,53 @@ func TestMariaDB(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("admin connection sees %d databases named %s, want 1", n, want)
 		}
+	}
+}
+
+// Parallel tests each get a database of their own: each writes its own row
+// into a table of the same name and reads back only that row.
+func TestMariaDBParallel(t *testing.T) {
+	const tests = 6
+	names := make(chan string, tests)
+	t.Run("group", func(t *testing.T) {
+		for i := range tests {
+			t.Run(strconv.Itoa(i), func(t *testing.T) {
+				t.Parallel()
+				u := testdb.MariaDB(t)
+				db := connect(t, u)
+				if _, err := db.Exec("CREATE TABLE acq (id INT PRIMARY KEY)"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.Exec("INSERT INTO acq VALUES (?)", i); err != nil {
+					t.Fatal(err)
+				}
+				var ids []int
+				rows, err := db.Query("SELECT id FROM acq")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var id int
+					if err := rows.Scan(&id); err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, id)
+				}
+				if len(ids) != 1 || ids[0] != i {
+					t.Errorf("test %d reads ids %v", i, ids)
+				}
+				names <- dbName(t, u)
+			})
+		}
+	})
+	close(names)
+	seen := map[string]bool{}
+	for n := range names {
+		seen[n] = true
+	}
+	if len(seen) != tests {
+		t.Errorf("%d parallel tests were given %d databases", tests, len(seen))
 	}
 }
 
