@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
-	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
+	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+// Some tests run the real alpenhorn binary (daemontest.Build), which
+// daemontest.Main removes at the end.
+func TestMain(m *testing.M) { daemontest.Main(m) }
 
 // result is what one alpenhorn invocation printed and returned.
 type result struct {
