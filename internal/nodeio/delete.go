@@ -33,10 +33,13 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 			n.checkKept(ctx, c, c.HasFile)
 			continue
 		}
-		path, err := n.abs(name)
+		path, err := n.filePath(name)
 		if err != nil {
 			log.Warnf("Error deleting %s: %v", name, err)
 			continue
+		}
+		if !n.onNode(ctx) {
+			return nil
 		}
 		claim, err := index.ClaimDeletion(ctx, n.env.DB, node, cand)
 		if err != nil {

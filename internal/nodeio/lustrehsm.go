@@ -119,6 +119,8 @@ func (h *LustreHSMNode) CheckInit(context.Context) bool { return true }
 
 func (h *LustreHSMNode) Init(context.Context) bool { return true }
 
+func (h *LustreHSMNode) hasNodeFile() bool { return false }
+
 // Fits is always true: the tape behind the disk takes anything. Pulls
 // reserve nothing, for the same reason.
 func (h *LustreHSMNode) Fits(context.Context, int64) bool { return true }
@@ -129,7 +131,7 @@ func (h *LustreHSMNode) release(int64)                       {}
 // Exists asks HSM: a released file is there too. A file whose state cannot
 // be had counts as present.
 func (h *LustreHSMNode) Exists(ctx context.Context, path string) bool {
-	p, err := h.abs(path)
+	p, err := h.filePath(path)
 	if err != nil {
 		return false
 	}

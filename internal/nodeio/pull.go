@@ -252,9 +252,15 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 		log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
 		return nil
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		err = n.pullFailed(ctx, req, err)
-	} else {
+	case !n.onNode(ctx):
+		// Where the file went is gone with the node: the request stays
+		// pending, for the pre-pull search to find the file there once
+		// the node is back.
+		return nil
+	default:
 		err = n.record(ctx, []index.Pull{{Req: req, Start: start, End: time.Now()}})
 	}
 	if err != nil {
@@ -326,6 +332,10 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 		}
 		done = append(done, index.Pull{Req: req, Start: start, End: time.Now()})
 	}
+	if len(done) > 0 && !n.onNode(ctx) {
+		// As in pull: nothing is recorded of a node gone.
+		return nil
+	}
 	if err := n.record(ctx, done); err != nil {
 		return err
 	}
@@ -387,8 +397,11 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 		}
 		j.Host = *req.NodeFrom.Username + "@" + *req.NodeFrom.Address
 	}
-	if j.Dst, err = n.abs(path); err != nil {
+	if j.Dst, err = n.filePath(path); err != nil {
 		log.Errorf("Skipping request for %s: %v", path, err)
+		return nil, "", nil
+	}
+	if !n.onNode(ctx) {
 		return nil, "", nil
 	}
 
@@ -398,7 +411,7 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 	n.tree.creating(func() {
 		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 			log.Infof("Creating directory \"%s\".", dir)
-			if mkErr = os.MkdirAll(dir, 0o755); mkErr != nil {
+			if mkErr = fsutil.MkdirNode(n.root(), dir, n.nodeFileName(), 0o755); mkErr != nil {
 				return
 			}
 		}
@@ -410,6 +423,11 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 	})
 	if mkErr != nil {
 		os.Remove(placeholder)
+		if errors.Is(mkErr, fsutil.ErrNoNodeFile) {
+			// Gone since the check above: onNode now says so.
+			n.onNode(ctx)
+			return nil, "", nil
+		}
 		return nil, "", n.pullFailed(ctx, req, &transfer.Error{Op: "mkdir", Err: mkErr, Output: mkErr.Error()})
 	}
 	return &j, placeholder, nil
