@@ -2,6 +2,8 @@ package nodeio
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +101,54 @@ func TestNotArchiveFiles(t *testing.T) {
 			t.Error("the node file or a temporary file counts as an archive file on disk")
 		}
 	})
+}
+
+// TestPullWithoutMD5: a file the data index has no MD5 for, pulled by hard
+// link or by copy, gets the MD5 of what was pulled, so that the check
+// that follows finds its copy good rather than corrupt.
+func TestPullWithoutMD5(t *testing.T) {
+	testdb.Engines(t, func(t *testing.T, url string) {
+		w := newClassWorld(t, url)
+		ctx := context.Background()
+		src := w.node("src", w.group("src", "", ""), nodeSpec{})
+		// A field node links from src; an archive node copies.
+		for _, spec := range []nodeSpec{{}, {storage: db.StorageArchive}} {
+			name := "dst" + string(spec.storage)
+			group := w.group(name, "", "")
+			dst := w.nodeIO(w.node(name, group, spec))
+			content := "no md5 for " + name + "\n"
+			f := w.file("acq", name+".dat", content, src)
+			w.mustUpdate(&db.ArchiveFile{}, f.ID, map[string]any{"md5sum": nil})
+			f.MD5Sum = nil
+			w.copy(f, src, db.HasYes, true, time.Now())
+			if err := dst.IO().Pull(ctx, w.request(f, src, group)); err != nil {
+				t.Fatal(err)
+			}
+			w.run()
+
+			var row db.ArchiveFile
+			if err := w.db.Gorm.Where("id = ?", f.ID).Take(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			if want := md5hex(content); row.MD5Sum == nil || *row.MD5Sum != want {
+				t.Errorf("%s: MD5 after the pull %v, want %s", name, row.MD5Sum, want)
+			}
+			c := w.copyOn(f, dst.Row())
+			if c == nil || c.HasFile != db.HasYes {
+				t.Fatalf("%s: copy after the pull: %+v", name, c)
+			}
+			row.Acq = f.Acq
+			c.File = &row
+			dst.IO().Check(ctx, c)
+			w.run()
+			if got := w.reread(c); got.HasFile != db.HasYes {
+				t.Errorf("%s: pulled copy checked %s, want Y", name, got.HasFile)
+			}
+		}
+	})
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
