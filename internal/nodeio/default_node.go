@@ -61,6 +61,7 @@ type DefaultNode struct {
 
 	pending  pendingPulls
 	presence presence
+	refused  refusals
 
 	// tidyCountdown is touched only by the main loop.
 	tidyCountdown int
@@ -123,8 +124,15 @@ func (n *DefaultNode) filePath(name string) (string, error) {
 	return p, nil
 }
 
-func (n *DefaultNode) BeforeUpdate(context.Context, bool) bool { return true }
-func (n *DefaultNode) AfterUpdate(context.Context)             {}
+// BeforeUpdate reports, on an idle node, the deletions its last round of
+// delete tasks refused (reportRefusals): once a pass at most.
+func (n *DefaultNode) BeforeUpdate(ctx context.Context, idle bool) bool {
+	if idle {
+		n.reportRefusals(ctx)
+	}
+	return true
+}
+func (n *DefaultNode) AfterUpdate(context.Context) {}
 
 // IdleUpdate queues the tidy-up on the first idle update after the
 // instance is created, then on every tidyPeriod-th one that follows node

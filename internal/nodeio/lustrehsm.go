@@ -168,9 +168,10 @@ func (h *LustreHSMNode) ReadyPath(ctx context.Context, path string) bool {
 	return state == HSMRestored || state == HSMUnarchived
 }
 
-// BeforeUpdate releases files to clear the headroom when the node is idle,
-// i.e. its update will run.
+// BeforeUpdate does the Default reporting, then releases files to clear
+// the headroom when the node is idle, i.e. its update will run.
 func (h *LustreHSMNode) BeforeUpdate(ctx context.Context, idle bool) bool {
+	h.DefaultNode.BeforeUpdate(ctx, idle)
 	if idle {
 		h.releaseFiles(ctx)
 	}

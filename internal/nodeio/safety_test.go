@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,4 +154,50 @@ func TestPullWithoutMD5(t *testing.T) {
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestRefusalsOncePerPass: deletions refused for too few archive copies
+// are reported once a pass, with a count and the first few names at
+// DEBUG; a lone refusal keeps its line.
+func TestRefusalsOncePerPass(t *testing.T) {
+	testdb.Engines(t, func(t *testing.T, url string) {
+		w := newClassWorld(t, url)
+		ctx := context.Background()
+		n := w.node("n", w.group("n", "", ""), nodeSpec{})
+		nio := w.nodeIO(n).IO()
+		var copies []*db.ArchiveFileCopy
+		for i := range 30 {
+			f := w.file("acq", fmt.Sprintf("%02d.dat", i), "x", n)
+			c := w.copy(f, n, db.HasYes, true, time.Now())
+			w.mustUpdate(&db.ArchiveFileCopy{}, c.ID, map[string]any{"wants_file": db.WantNo})
+			copies = append(copies, c)
+		}
+		rec := recordLog(t)
+		for pass := range 2 {
+			rec.reset()
+			nio.BeforeUpdate(ctx, true)
+			for batch := range slices.Chunk(copies, 10) {
+				nio.Delete(ctx, batch)
+			}
+			w.run()
+			nio.BeforeUpdate(ctx, true)
+			var warn []string
+			for _, l := range rec.lines() {
+				if strings.Contains(l, "Too few archive copies") {
+					warn = append(warn, l)
+				}
+			}
+			// The tasks run side by side: which names come first varies.
+			if len(warn) != 2 || warn[0] != "WARNING Too few archive copies to delete 30 files on n." ||
+				!strings.HasPrefix(warn[1], "DEBUG Too few archive copies to delete on n: acq/") ||
+				strings.Count(warn[1], " (0)") != 5 || !strings.HasSuffix(warn[1], ", ...") {
+				t.Errorf("pass %d: logged\n%s\nwant one WARNING with the count and one DEBUG with five names", pass, strings.Join(warn, "\n"))
+			}
+		}
+		rec.reset()
+		nio.Delete(ctx, copies[:1])
+		w.run()
+		nio.BeforeUpdate(ctx, true)
+		rec.expect(t, "WARNING Too few archive copies (0) to delete acq/00.dat on n.")
+	})
 }
