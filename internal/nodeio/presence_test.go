@@ -139,3 +139,37 @@ func TestNodeVanishes(t *testing.T) {
 		})
 	}
 }
+
+// TestImportOnVanishedNode: an import request on a node whose filesystem
+// has gone is left pending, not completed as the import of a file that
+// is not there.
+func TestImportOnVanishedNode(t *testing.T) {
+	testdb.Engines(t, func(t *testing.T, url string) {
+		w := newClassWorld(t, url)
+		ctx := context.Background()
+		root := filepath.Join(w.dir, "n")
+		mountTmpfs(t, root)
+		n := w.nodeIO(w.node("n", w.group("n", "", ""), nodeSpec{}))
+		w.write(n.Row(), "acq/x.dat", "x")
+		if !n.IO().CheckInit(ctx) {
+			t.Fatal("node not initialised")
+		}
+		now := db.Now()
+		req := &db.ArchiveFileImportRequest{NodeID: n.Row().ID, Path: "acq/x.dat", Register: true, Timestamp: &now}
+		w.create(req)
+		if err := syscall.Unmount(root, syscall.MNT_DETACH); err != nil {
+			t.Fatal(err)
+		}
+		if err := ImportFile(ctx, w.env, n, req.Path, true, req); err != nil {
+			t.Fatal(err)
+		}
+		w.run()
+		var got db.ArchiveFileImportRequest
+		if err := w.db.Gorm.Where("id = ?", req.ID).Take(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got.Completed {
+			t.Error("import request completed on a vanished node")
+		}
+	})
+}
