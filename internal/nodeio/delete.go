@@ -96,45 +96,46 @@ const refusalNames = 5
 type refusals struct {
 	mu    sync.Mutex
 	count int
-	// first are the first few refused, as "name (archive copies)";
-	// single the whole of the only one, while there is only one.
-	first      []string
-	singleName string
-	singleN    int64
+	first []refusal // the first refusalNames of them
+}
+
+type refusal struct {
+	name    string
+	archive int64 // archive copies counted
 }
 
 func (r *refusals) add(name string, archive int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.count == 0 {
-		r.singleName, r.singleN = name, archive
-	}
 	r.count++
 	if len(r.first) < refusalNames {
-		r.first = append(r.first, fmt.Sprintf("%s (%d)", name, archive))
+		r.first = append(r.first, refusal{name, archive})
 	}
 }
 
-// report logs the refusals gathered since the last report, and forgets
-// them. A lone refusal keeps the line a refusal has always had.
+// reportRefusals logs the refusals gathered since the last report, and
+// forgets them. A lone refusal keeps the line a refusal has always had.
 func (n *DefaultNode) reportRefusals(ctx context.Context) {
 	r := &n.refused
 	r.mu.Lock()
-	count, first, name, archive := r.count, r.first, r.singleName, r.singleN
+	count, first := r.count, r.first
 	r.count, r.first = 0, nil
 	r.mu.Unlock()
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	node := n.Row().Name
 	switch {
 	case count == 1:
-		log.Warnf("Too few archive copies (%d) to delete %s on %s.", archive, name, node)
+		log.Warnf("Too few archive copies (%d) to delete %s on %s.", first[0].archive, first[0].name, node)
 	case count > 1:
 		log.Warnf("Too few archive copies to delete %d files on %s.", count, node)
-		more := ""
-		if count > len(first) {
-			more = ", ..."
+		names := make([]string, len(first))
+		for i, f := range first {
+			names[i] = fmt.Sprintf("%s (%d)", f.name, f.archive)
 		}
-		log.Debugf("Too few archive copies to delete on %s: %s%s", node, strings.Join(first, ", "), more)
+		if count > len(first) {
+			names = append(names, "...")
+		}
+		log.Debugf("Too few archive copies to delete on %s: %s", node, strings.Join(names, ", "))
 	}
 }
 
