@@ -206,6 +206,18 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 			}
 		}
 	}
+	if c.goal == db.WantNo {
+		// Released copies the archive rule keeps would otherwise stay
+		// on the node with nothing said until the daemon refuses them.
+		short, err := index.ArchiveShort(tx, node, ids)
+		if err != nil {
+			return false, err
+		}
+		if short > 0 {
+			out.add("Warning: %d %s too few archive copies (%d needed) to be deleted; %s will stay on %s.", short,
+				nounFor(int64(short), "file has", "files have"), index.RequiredArchiveCopies(node), nounFor(int64(short), "it", "they"), node.Name)
+		}
+	}
 	if !update {
 		return false, nil
 	}

@@ -22,9 +22,11 @@ func TestNodeClean(t *testing.T) {
 		{name: "mark", args: []string{"node", "clean", "N1", "--check"},
 			stdout: "Would mark 2 files (1.051 kiB) for deferred cleaning.\n"},
 		{name: "release", args: []string{"node", "clean", "N1", "-c", "--now"},
-			stdout: "Would release 3 files (3.051 kiB):\n  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\n"},
+			stdout: "Would release 3 files (3.051 kiB):\n  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\n" +
+				"Warning: 3 files have too few archive copies (2 needed) to be deleted; they will stay on N1.\n"},
 		{name: "release including bad copies", args: []string{"node", "clean", "N1", "-c", "-n", "--include-bad"},
-			stdout: "Would release 5 files (3.148 kiB):\n  4 present files (1.148 kiB)\n  1 marked file (2.000 kiB)\n"},
+			stdout: "Would release 5 files (3.148 kiB):\n  4 present files (1.148 kiB)\n  1 marked file (2.000 kiB)\n" +
+				"Warning: 5 files have too few archive copies (2 needed) to be deleted; they will stay on N1.\n"},
 		{name: "cancel", args: []string{"node", "clean", "N1", "-c", "--cancel"},
 			stdout: "Would cancel 2 files (6.000 kiB) for cleaning:\n  1 marked file (2.000 kiB)\n  1 released file (4.000 kiB)\n"},
 		{name: "size reached", args: []string{"node", "clean", "N1", "-c", "-s", "0.000001"},
@@ -33,12 +35,12 @@ func TestNodeClean(t *testing.T) {
 			stdout: "Would mark 2 files (1.051 kiB) for deferred cleaning.\n2 files (6.000 kiB) already contributing to size constraint.\n"},
 		{name: "size release", args: []string{"node", "clean", "N1", "-c", "--now", "-s0.000004"},
 			stdout: "Would release 3 files (3.051 kiB):\n1 file (4.000 kiB) already contributing to size constraint.\n" +
-				"  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\n"},
+				"  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\nWarning: 3 files have too few archive copies (2 needed) to be deleted; they will stay on N1.\n"},
 		{name: "size already satisfied", args: []string{"node", "clean", "N1", "-c", "--acq", "acq2", "-s", "0.000001"},
 			stdout: "No files to clean (size constraint already satisfied).\n"},
 		{name: "size without limit", args: []string{"node", "clean", "N1", "-c", "--now", "--size", "inf"},
 			stdout: "Would release 3 files (3.051 kiB):\n1 file (4.000 kiB) already contributing to size constraint.\n" +
-				"  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\n"},
+				"  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\nWarning: 3 files have too few archive copies (2 needed) to be deleted; they will stay on N1.\n"},
 		{name: "archive node", args: []string{"node", "clean", "A1", "-c"}, code: 1,
 			stderr: "Error: Cannot clean archive node \"A1\".\n"},
 		{name: "archive node allowed", args: []string{"node", "clean", "a1", "-c", "--archive-ok"},
@@ -55,7 +57,7 @@ func TestNodeClean(t *testing.T) {
 		{name: "targets share nothing", args: []string{"node", "clean", "N1", "--target", "G2", "--target", "G3"},
 			stdout: "Nothing to do: no matching files in target.\n"},
 		{name: "acquisition", args: []string{"node", "clean", "N1", "-c", "--now", "--acq", "acq2"},
-			stdout: "Would release 1 file (2.000 kiB).\n"},
+			stdout: "Would release 1 file (2.000 kiB).\nWarning: 1 file has too few archive copies (2 needed) to be deleted; it will stay on N1.\n"},
 		{name: "days", args: []string{"node", "clean", "N1", "-c", "--days", "10", "--include-bad"},
 			stdout: "Would mark 1 file (100 B) for deferred cleaning.\n"},
 		{name: "days before any time", args: []string{"node", "clean", "N1", "-c", "-d", "99999999999", "--include-bad"},
@@ -65,7 +67,8 @@ func TestNodeClean(t *testing.T) {
 		{name: "declined", args: []string{"node", "clean", "N1"}, stdin: "N\n",
 			stdout: "Would mark 2 files (1.051 kiB) for deferred cleaning.\n\nContinue? [y/N]: \nCancelled.\n"},
 		{name: "release now", args: []string{"node", "clean", "N1", "--now", "--force"},
-			stdout: "Releasing 3 files (3.051 kiB):\n  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\nUpdated 3 files.\n",
+			stdout: "Releasing 3 files (3.051 kiB):\n  2 present files (1.051 kiB)\n  1 marked file (2.000 kiB)\n" +
+				"Warning: 3 files have too few archive copies (2 needed) to be deleted; they will stay on N1.\nUpdated 3 files.\n",
 			check: wantCopies("N1", "2025/01/01/f1.dat Y/N", "2025/01/01/sub/f2.dat Y/N", "acq2/h1.dat Y/N", "acq2/h2.dat Y/N",
 				"acq2/nosize.dat X/Y", "acq2/old.dat M/Y")},
 		{name: "cancel cleaning", args: []string{"node", "clean", "N1", "-x", "--force"},

@@ -130,6 +130,14 @@ func (n *node) checkInit(ctx context.Context) (bool, error) {
 		log.Warnf("Ignoring node \"%s\": deactivated during update.", row.Name)
 		return false, nil
 	}
+	if v, ok := n.IO().(interface{ Vanished() bool }); ok && v.Vanished() {
+		// Its tasks found the storage gone and dropped what was queued:
+		// the node starts afresh, from its node file.
+		n.stop(ctx)
+		if !n.reinit(ctx, row) {
+			return false, nil
+		}
+	}
 	if n.IO().CheckInit(ctx) {
 		return true, nil
 	}

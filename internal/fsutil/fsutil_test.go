@@ -44,12 +44,10 @@ func TestJoinUnderRoot(t *testing.T) {
 	must(t, os.Symlink(root, linkedRoot))
 
 	ok := []struct{ root, rel string }{
-		{root, "."},
 		{root, "2025/02/21/meta.txt"},
 		{root, "2025/02/21/23/1324.dat"}, // not there yet
 		{root, "inside/02/21/meta.txt"},
 		{root, "with space/it's ;odd\n.dat"},
-		{root, "./2025"},
 		{root + "/", "2025"},
 		{linkedRoot, "2025/02/21/meta.txt"},
 	}
@@ -75,6 +73,10 @@ func TestJoinUnderRoot(t *testing.T) {
 		{"2025/../../x", true},
 		{"2025//02", false},
 		{"2025/", false},
+		{".", false},
+		{"./2025", false},
+		{"2025/./02", false},
+		{"./ALPENHORN_NODE", false},
 		{"a\x00b", false},
 		{"escape", true},
 		{"escape/file.dat", true},
@@ -392,33 +394,55 @@ func TestTidy(t *testing.T) {
 	must(t, err)
 	tmp2, err := TempPath(filepath.Join(acq, "meta.txt"))
 	must(t, err)
-	leftovers := []string{
+	placeholders := []string{
 		PlaceholderPath(filepath.Join(acq, "23/1324.dat")),
 		PlaceholderPath(filepath.Join(acq, "meta.txt")),
+	}
+	temps := []string{
 		tmp1,
 		filepath.Join(filepath.Dir(tmp2), "."+filepath.Base(tmp2)+".x9Y8z7"),
 	}
+	known := map[string]bool{"2025/02/21/23/1324.dat": true, "2025/02/21/meta.txt": true}
+	// A nested node's own in-flight temporary file.
+	nested := filepath.Join(root, "nested")
+	mkfile(t, filepath.Join(nested, "ALPENHORN_NODE"), []byte("nested\n"))
+	nestedTmp, err := TempPath(filepath.Join(nested, "2025/x.dat"))
+	must(t, err)
 	keep := []string{
 		filepath.Join(acq, "meta.txt"),
 		filepath.Join(acq, ".meta.txt.lock"),
 		filepath.Join(acq, ".hidden"),
 		filepath.Join(acq, "23/1324.dat.temp"),
 		filepath.Join(acq, "notes.placeholder"),
+		// A user's file with a placeholder's name and text in it.
+		PlaceholderPath(filepath.Join(root, "docs/README")),
+		nestedTmp,
+		PlaceholderPath(filepath.Join(nested, "2025/x.dat")),
+		filepath.Join(root, "ALPENHORN_NODE"),
 	}
-	for _, p := range append(slices.Clone(leftovers), keep...) {
+	known["docs/README"], known["nested/2025/x.dat"] = true, true
+	// Empty, but for a file the data index does not know.
+	unknown := PlaceholderPath(filepath.Join(acq, "unknown.dat"))
+	for _, p := range append(slices.Clone(temps), keep...) {
 		mkfile(t, p, []byte("x"))
 	}
+	for _, p := range append(slices.Clone(placeholders), unknown, PlaceholderPath(filepath.Join(nested, "2025/x.dat"))) {
+		mkfile(t, p, nil)
+	}
+	keep = append(keep, unknown)
 	// A placeholder-named directory is not a placeholder.
 	must(t, os.Mkdir(filepath.Join(acq, ".dir.placeholder"), 0o755))
 
 	var removed []string
-	err = Tidy(context.Background(), root, func(p string, err error) {
+	rules := TidyRules{NodeFile: "ALPENHORN_NODE", Known: func(rel string) bool { return known[rel] }}
+	err = Tidy(context.Background(), root, rules, func(p string, err error) {
 		if err != nil {
 			t.Errorf("tidy %s: %v", p, err)
 		}
 		removed = append(removed, p)
 	})
 	must(t, err)
+	leftovers := append(placeholders, temps...)
 	slices.Sort(removed)
 	slices.Sort(leftovers)
 	if !slices.Equal(removed, leftovers) {
@@ -434,6 +458,40 @@ func TestTidy(t *testing.T) {
 			t.Errorf("%s removed", p)
 		}
 	}
+
+	// A failing presence check ends the tidy-up before any removal.
+	mkfile(t, tmp1, nil)
+	gone := errors.New("gone")
+	err = Tidy(context.Background(), root, TidyRules{Present: func() error { return gone }}, nil)
+	if !errors.Is(err, gone) || !exists(tmp1) {
+		t.Errorf("tidy of a vanished node: %v, temporary file kept %v", err, exists(tmp1))
+	}
+}
+
+// TestTidyStaysOnItsFilesystem: a filesystem mounted below the root (as
+// /proc is below "/") is not entered.
+func TestTidyStaysOnItsFilesystem(t *testing.T) {
+	root := t.TempDir()
+	mnt := filepath.Join(root, "mnt")
+	must(t, os.Mkdir(mnt, 0o755))
+	mountTmpfs(t, mnt)
+	inner, err := TempPath(filepath.Join(mnt, "x.dat"))
+	must(t, err)
+	mkfile(t, inner, nil)
+	must(t, Tidy(context.Background(), root, TidyRules{}, func(p string, err error) { t.Errorf("tidy touched %s (%v)", p, err) }))
+	if !exists(inner) {
+		t.Error("temporary file on another filesystem removed")
+	}
+}
+
+// mountTmpfs mounts a tmpfs on dir for the test's duration, or skips the
+// test, loudly, where mounting is impossible.
+func mountTmpfs(t *testing.T, dir string) {
+	t.Helper()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=16m"); err != nil {
+		t.Skipf("SKIPPED: cannot mount a tmpfs (%v): this test needs root and mount rights", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
 }
 
 func TestCommitTemp(t *testing.T) {
@@ -486,5 +544,34 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMkdirNode: directories are made below a root holding its node file,
+// never below a bare mount point whose filesystem has gone.
+func TestMkdirNode(t *testing.T) {
+	root := t.TempDir()
+	mountTmpfs(t, root)
+	mkfile(t, filepath.Join(root, "ALPENHORN_NODE"), []byte("n\n"))
+	dir := filepath.Join(root, "2025/02/21")
+	must(t, MkdirNode(root, dir, "ALPENHORN_NODE", 0o755))
+	must(t, MkdirNode(root, dir, "ALPENHORN_NODE", 0o755))
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Fatalf("%s not made: %v", dir, err)
+	}
+
+	// Lazily unmounted: the root is the bare directory below.
+	must(t, syscall.Unmount(root, syscall.MNT_DETACH))
+	err := MkdirNode(root, filepath.Join(root, "2026/01"), "ALPENHORN_NODE", 0o755)
+	if !errors.Is(err, ErrNoNodeFile) {
+		t.Errorf("MkdirNode on a bare mount point: %v, want ErrNoNodeFile", err)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("bare mount point holds %v", entries)
+	}
+	// Without a node file to look for, as on an HSM node.
+	must(t, MkdirNode(root, filepath.Join(root, "a/b"), "", 0o755))
+	if err := MkdirNode(root, "/elsewhere", "", 0o755); !errors.Is(err, ErrOutsideRoot) {
+		t.Errorf("MkdirNode outside the root: %v, want ErrOutsideRoot", err)
 	}
 }

@@ -150,6 +150,9 @@ func FuzzJoinUnderRoot(f *testing.F) {
 			if c == "" && err == nil {
 				t.Fatalf("JoinUnderRoot(%q, %q) = %q, accepted an empty component", root, rel, got)
 			}
+			if c == "." && err == nil {
+				t.Fatalf("JoinUnderRoot(%q, %q) = %q, accepted a \".\" component", root, rel, got)
+			}
 		}
 		if err != nil {
 			if got != "" {

@@ -20,12 +20,14 @@ var ErrOutsideRoot = errors.New("not under the node root")
 
 // JoinUnderRoot joins rel onto the absolute directory root and refuses any
 // result that would lie outside root: rel must be relative, must not
-// contain ".." or empty components (so no leading, trailing or doubled
-// slash) nor NUL bytes, and the longest part of the result that exists on
-// disk must not resolve, through symbolic links, to a place outside root
-// (itself resolved). A dangling symbolic link in the result is refused as
-// well, because creating a file through it would write wherever it points.
-// rel "." names root itself.
+// contain "..", "." or empty components (so no leading, trailing or
+// doubled slash) nor NUL bytes, and the longest part of the result that
+// exists on disk must not resolve, through symbolic links, to a place
+// outside root (itself resolved). A dangling symbolic link in the result
+// is refused as well, because creating a file through it would write
+// wherever it points. "." is refused because a name from the data index
+// spelled with it ("./ALPENHORN_NODE", say) would name a file at another
+// level than the one its acquisition says, the node's own file among them.
 //
 // The check is made once, when called: it guards against misconfiguration
 // and bad names in the data index, not against someone racing to swap
@@ -73,13 +75,13 @@ func checkRel(rel string) error {
 		return fmt.Errorf("path %q contains a NUL byte", rel)
 	case strings.HasPrefix(rel, "/"):
 		return fmt.Errorf("path %q is absolute: %w", rel, ErrOutsideRoot)
-	case rel == ".":
-		return nil
 	}
 	for _, c := range strings.Split(rel, "/") {
 		switch c {
 		case "":
 			return fmt.Errorf("path %q has an empty component", rel)
+		case ".":
+			return fmt.Errorf("path %q has a \".\" component", rel)
 		case "..":
 			return fmt.Errorf("path %q climbs with \"..\": %w", rel, ErrOutsideRoot)
 		}

@@ -51,18 +51,40 @@ func PruneEmptyDirs(root, dir string, report func(dir string, err error)) error 
 	return nil
 }
 
+// TidyRules bound what Tidy removes and where it goes.
+type TidyRules struct {
+	// NodeFile names the file that marks a node's root: a directory below
+	// root holding one is another node's, and Tidy does not enter it.
+	NodeFile string
+	// Known reports whether the file a placeholder stands for (its path
+	// relative to root) is one the data index knows. Only the empty
+	// placeholders of known files are removed: anything else with the
+	// name of a placeholder is somebody else's.
+	Known func(rel string) bool
+	// Present, when not nil, is asked before each removal; an error ends
+	// the tidy-up and is returned (the node has gone).
+	Present func() error
+}
+
 // Tidy removes the leftovers of transfers a crash interrupted anywhere
-// under root: placeholders (IsPlaceholder) and temporary files (IsTemp).
-// Symbolic links are not followed. Only call it while no transfer into the
-// node is running (the daemon's tidy-up task is exclusive on the node).
+// under root: empty placeholders (IsPlaceholder) of files rules.Known
+// knows, and temporary files (IsTemp). It stays on root's filesystem and
+// out of other nodes' roots (rules.NodeFile), and does not follow symbolic
+// links. Only call it while no transfer into the node is running (the
+// daemon's tidy-up task is exclusive on the node).
 //
 // report, when not nil, is told about each file removed (err nil; the
 // daemon logs "Removing stale placeholder {path}" for placeholders) and
 // each file or directory that could not be removed or read. Tidy returns
-// early only when ctx ends.
-func Tidy(ctx context.Context, root string, report func(path string, err error)) error {
+// early only when ctx ends or rules.Present fails.
+func Tidy(ctx context.Context, root string, rules TidyRules, report func(path string, err error)) error {
 	if report == nil {
 		report = func(string, error) {}
+	}
+	root = filepath.Clean(root)
+	dev, err := Device(root)
+	if err != nil {
+		return err
 	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
@@ -75,8 +97,27 @@ func Tidy(ctx context.Context, root string, report func(path string, err error))
 			}
 			return nil
 		}
-		if d.IsDir() || !(IsPlaceholder(p) || IsTemp(p)) {
+		if d.IsDir() {
+			if p == root {
+				return nil
+			}
+			if dd, err := Device(p); err != nil || dd != dev {
+				return fs.SkipDir
+			}
+			if rules.NodeFile != "" {
+				if _, err := os.Lstat(filepath.Join(p, rules.NodeFile)); !errors.Is(err, fs.ErrNotExist) {
+					return fs.SkipDir
+				}
+			}
 			return nil
+		}
+		if !d.Type().IsRegular() || !(IsTemp(p) || ownPlaceholder(root, p, rules.Known)) {
+			return nil
+		}
+		if rules.Present != nil {
+			if err := rules.Present(); err != nil {
+				return err
+			}
 		}
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			report(p, err)
@@ -85,4 +126,19 @@ func Tidy(ctx context.Context, root string, report func(path string, err error))
 		report(p, nil)
 		return nil
 	})
+}
+
+// ownPlaceholder reports whether the file at p is a placeholder a pull
+// left: named as one, empty, and standing for a file known is told of.
+func ownPlaceholder(root, p string, known func(rel string) bool) bool {
+	if !IsPlaceholder(p) || known == nil {
+		return false
+	}
+	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		return false
+	}
+	base := filepath.Base(p)
+	target := filepath.Join(filepath.Dir(p), base[1:len(base)-len(placeholderSuffix)])
+	rel, err := Rel(root, target)
+	return err == nil && known(rel)
 }

@@ -31,3 +31,17 @@ func BytesAvail(path string) (int64, error) {
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
 }
+
+// Device returns the device number of the filesystem holding path
+// (st_dev), following symbolic links.
+func Device(path string) (uint64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, fmt.Errorf("stat %s: no device number on this platform", path)
+	}
+	return uint64(st.Dev), nil
+}

@@ -42,8 +42,7 @@ func DeletionCandidates(ctx context.Context, d *db.DB, node *db.StorageNode, ids
 	var rows []copyRow
 	err := d.Retry(ctx, func(g *gorm.DB) error {
 		rows = nil
-		return g.Raw(copyColumns+`, (SELECT COUNT(*) FROM archivefilecopy c2 JOIN storagenode n2 ON n2.id = c2.node_id
- WHERE c2.file_id = c.file_id AND c2.has_file = 'Y' AND n2.storage_type = 'A') AS archive_count`+copyFrom+`
+		return g.Raw(copyColumns+`, `+archiveCount+` AS archive_count`+copyFrom+`
  WHERE c.id IN ? AND c.node_id = ? AND c.has_file != 'N' AND c.wants_file != 'Y' ORDER BY c.id`, ids, node.ID).Scan(&rows).Error
 	})
 	if err != nil {

@@ -3,12 +3,14 @@ package index
 import (
 	"cmp"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 
 	"gorm.io/gorm"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/sneakernet"
 )
 
 // The CLI's plans: what its bulk and per-file commands select from the
@@ -376,4 +378,48 @@ func RecordCopyState(tx *gorm.DB, fileID, nodeID int64, cp *db.ArchiveFileCopy, 
 		Where(strings.Join(differs, " OR "), args...).
 		Updates(set)
 	return res.RowsAffected > 0, res.Error
+}
+
+// archiveCount counts the good ('Y') copies on archive nodes of the file
+// of copy c: what the archive rule (RequiredArchiveCopies) counts.
+const archiveCount = `(SELECT COUNT(*) FROM archivefilecopy c2 JOIN storagenode n2 ON n2.id = c2.node_id
+ WHERE c2.file_id = c.file_id AND c2.has_file = 'Y' AND n2.storage_type = 'A')`
+
+// ArchiveShort counts the copies among ids, on node, that the archive
+// rule keeps: their file has fewer good copies on archive nodes (other
+// data indexes' confirmed copies included) than RequiredArchiveCopies
+// asks for deleting a copy on node. Released, such copies stay until more
+// archive copies exist. Confirmations this alpenhorn cannot read count
+// for nothing, as in the daemon.
+func ArchiveShort(tx *gorm.DB, node *db.StorageNode, ids []int64) (int, error) {
+	required := RequiredArchiveCopies(node)
+	short := 0
+	for chunk := range slices.Chunk(ids, IDChunk) {
+		var rows []struct {
+			FileID int64
+			N      int64
+		}
+		err := tx.Raw(`SELECT c.file_id, `+archiveCount+` AS n FROM archivefilecopy c WHERE c.id IN ?`, chunk).Scan(&rows).Error
+		if err != nil {
+			return 0, err
+		}
+		fileIDs := make([]int64, len(rows))
+		for i, r := range rows {
+			fileIDs[i] = r.FileID
+		}
+		remote, err := sneakernet.ConfirmedRemoteCopies(tx, fileIDs)
+		var vm *db.VersionMismatchError
+		if errors.As(err, &vm) {
+			remote, err = nil, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range rows {
+			if r.N+int64(remote[r.FileID]) < required {
+				short++
+			}
+		}
+	}
+	return short, nil
 }

@@ -378,3 +378,54 @@ func TestSetAutoAction(t *testing.T) {
 		}
 	})
 }
+
+// TestArchiveShort: the copies whose deletion the archive rule refuses
+// are counted: fewer good archive copies than RequiredArchiveCopies (two
+// for a field node; three, its own among them, for an archive node).
+func TestArchiveShort(t *testing.T) {
+	engines(t, func(t *testing.T, w *world) {
+		field := w.node("field", "fg", db.StorageField)
+		a1 := w.node("a1", "ag1", db.StorageArchive)
+		w.node("a2", "ag2", db.StorageArchive)
+		w.node("a3", "ag3", db.StorageArchive)
+		holders := map[string][]string{"none": nil, "one": {"a1"}, "two": {"a1", "a2"}, "three": {"a1", "a2", "a3"}}
+		ids := map[string]int64{}
+		var all []int64
+		for name, on := range holders {
+			w.file(name)
+			ids[name] = w.copy(name, "field", db.HasYes, db.WantNo).ID
+			all = append(all, ids[name])
+			for _, n := range on {
+				w.copy(name, n, db.HasYes, db.WantYes)
+			}
+		}
+		// Two archive copies, one of them in doubt: one counts.
+		w.file("doubt")
+		ids["doubt"] = w.copy("doubt", "field", db.HasYes, db.WantNo).ID
+		all = append(all, ids["doubt"])
+		w.copy("doubt", "a1", db.HasYes, db.WantYes)
+		w.copy("doubt", "a2", db.HasMaybe, db.WantYes)
+
+		count := func(node *db.StorageNode, ids []int64) int {
+			t.Helper()
+			n, err := index.ArchiveShort(w.d.Gorm, node, ids)
+			w.must(err)
+			return n
+		}
+		if got := count(field, all); got != 3 {
+			t.Errorf("field node: %d copies short, want 3 (none, one, doubt)", got)
+		}
+		if got := count(field, []int64{ids["two"], ids["three"]}); got != 0 {
+			t.Errorf("field node, enough archive copies: %d short, want 0", got)
+		}
+		var onA1 []int64
+		for _, name := range []string{"one", "two", "three"} {
+			var c db.ArchiveFileCopy
+			w.must(w.d.Gorm.Where("file_id = ? AND node_id = ?", w.files[name].ID, a1.ID).Take(&c).Error)
+			onA1 = append(onA1, c.ID)
+		}
+		if got := count(a1, onA1); got != 2 {
+			t.Errorf("archive node: %d copies short, want 2 (one, two)", got)
+		}
+	})
+}

@@ -19,6 +19,9 @@ type Pull struct {
 	Start, End time.Time
 	// SizeB is the space the copy takes on the node (nil when unknown).
 	SizeB *int64
+	// MD5 is the MD5 the pull computed of a file the data index has no
+	// MD5 for ("" otherwise).
+	MD5 string
 }
 
 // RecordPulls records successful pulls into node in one transaction: the
@@ -27,6 +30,11 @@ type Pull struct {
 // and the auto-actions of the new files (AutoActions). A request is
 // completed by its pull whatever else happened to it meanwhile, as
 // upstream does.
+//
+// A file without an MD5 gets the one its pull computed (Pull.MD5), as an
+// import would have recorded it: nothing else could check the copy. If
+// the file was given an MD5 meanwhile, the copy is recorded in doubt ('M')
+// unless the two agree, for a check to compare them.
 func RecordPulls(ctx context.Context, d *db.DB, node *db.StorageNode, pulls []Pull) error {
 	files := make([]*db.ArchiveFile, len(pulls))
 	for i, p := range pulls {
@@ -42,7 +50,11 @@ func RecordPulls(ctx context.Context, d *db.DB, node *db.StorageNode, pulls []Pu
 		now := db.Now()
 		copies := make([]db.ArchiveFileCopy, len(pulls))
 		for i, p := range pulls {
-			copies[i] = db.ArchiveFileCopy{FileID: p.Req.FileID, NodeID: node.ID, HasFile: db.HasYes, WantsFile: db.WantYes,
+			has, err := recordPulledMD5(tx, p)
+			if err != nil {
+				return err
+			}
+			copies[i] = db.ArchiveFileCopy{FileID: p.Req.FileID, NodeID: node.ID, HasFile: has, WantsFile: db.WantYes,
 				Ready: true, SizeB: p.SizeB, LastUpdate: now}
 		}
 		if err := tx.Clauses(upsert).CreateInBatches(copies, IDChunk).Error; err != nil {
@@ -55,6 +67,26 @@ func RecordPulls(ctx context.Context, d *db.DB, node *db.StorageNode, pulls []Pu
 		}
 		return AutoActions(ctx, tx, node, files...)
 	})
+}
+
+// recordPulledMD5 gives p's file the MD5 its pull computed, if it has
+// none, and returns the state of the pulled copy.
+func recordPulledMD5(tx *gorm.DB, p Pull) (db.HasFile, error) {
+	if p.MD5 == "" {
+		return db.HasYes, nil
+	}
+	res := tx.Model(&db.ArchiveFile{}).Where("id = ? AND md5sum IS NULL", p.Req.FileID).Update("md5sum", p.MD5)
+	if res.Error != nil || res.RowsAffected > 0 {
+		return db.HasYes, res.Error
+	}
+	var f db.ArchiveFile
+	if err := tx.Select("md5sum").Where("id = ?", p.Req.FileID).Take(&f).Error; err != nil {
+		return "", err
+	}
+	if f.MD5Sum != nil && strings.EqualFold(*f.MD5Sum, p.MD5) {
+		return db.HasYes, nil
+	}
+	return db.HasMaybe, nil
 }
 
 // completePulls marks the requests of pulls completed, each with its own

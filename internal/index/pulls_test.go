@@ -230,3 +230,45 @@ func TestHSMStateUpdates(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordPullsMD5: a pulled file without an MD5 gets the one its pull
+// computed and its copy is present; one given another MD5 meanwhile has
+// its copy recorded in doubt, its MD5 unchanged; one given the same MD5
+// meanwhile is present.
+func TestRecordPullsMD5(t *testing.T) {
+	engines(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		w.node("src", "sg", db.StorageField)
+		dst := w.node("dst", "dg", db.StorageField)
+		names := []string{"nomd5", "other", "same"}
+		var pulls []index.Pull
+		for _, f := range names {
+			w.file(f)
+			w.copy(f, "src", db.HasYes, db.WantYes)
+			w.must(w.d.Gorm.Model(&db.ArchiveFile{}).Where("id = ?", w.files[f].ID).Update("md5sum", nil).Error)
+			p := pullFrom(t, w, w.request(f, "src", "dg"), 1)
+			p.MD5 = "0123456789abcdef0123456789abcdef"
+			pulls = append(pulls, p)
+		}
+		// Given an MD5 after the pull started.
+		w.must(w.d.Gorm.Model(&db.ArchiveFile{}).Where("id = ?", w.files["other"].ID).Update("md5sum", "ffffffffffffffffffffffffffffffff").Error)
+		w.must(w.d.Gorm.Model(&db.ArchiveFile{}).Where("id = ?", w.files["same"].ID).Update("md5sum", "0123456789ABCDEF0123456789ABCDEF").Error)
+
+		w.must(index.RecordPulls(ctx, w.d, dst, pulls))
+		want := map[string][2]string{
+			"nomd5": {"Y/Y", "0123456789abcdef0123456789abcdef"},
+			"other": {"M/Y", "ffffffffffffffffffffffffffffffff"},
+			"same":  {"Y/Y", "0123456789ABCDEF0123456789ABCDEF"},
+		}
+		for _, f := range names {
+			var row db.ArchiveFile
+			w.must(w.d.Gorm.Where("id = ?", w.files[f].ID).Take(&row).Error)
+			if got := w.state(f, "dst"); got != want[f][0] {
+				t.Errorf("copy of %s: %s, want %s", f, got, want[f][0])
+			}
+			if row.MD5Sum == nil || *row.MD5Sum != want[f][1] {
+				t.Errorf("MD5 of %s: %v, want %s", f, row.MD5Sum, want[f][1])
+			}
+		}
+	})
+}

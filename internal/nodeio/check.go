@@ -23,9 +23,12 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 	name := file.Path()
 	n.env.Metrics.VerificationChecks.WithLabelValues(node.Name).Inc()
 
-	path, err := n.abs(name)
+	path, err := n.filePath(name)
 	if err != nil {
 		log.Errorf("Cannot check file %s on node %s: %v", name, node.Name, err)
+		return nil
+	}
+	if !n.onNode(ctx) {
 		return nil
 	}
 	var has db.HasFile
@@ -77,6 +80,11 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 		}
 	}
 
+	// A file found missing may be a node found gone: the verdict stands
+	// only if the node is still there.
+	if !n.onNode(ctx) {
+		return nil
+	}
 	log.Infof("Updating file copy #%d for file %s on node %s.", copy.ID, name, node.Name)
 	satisfied, err := index.RecordCheck(ctx, n.env.DB, node, copy, has, size)
 	if err != nil {

@@ -198,12 +198,18 @@ type nodeSpec struct {
 	maxTotalGB        *float64
 }
 
-// node creates a node whose root is a new directory.
+// node creates a node whose root is a new directory, initialised (its
+// node file names it) unless of the HSM class, which has no node file.
 func (w *classWorld) node(name string, g *db.StorageGroup, spec nodeSpec) *db.StorageNode {
 	w.t.Helper()
 	root := filepath.Join(w.dir, name)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		w.t.Fatal(err)
+	}
+	if spec.ioClass != "LustreHSM" {
+		if err := os.WriteFile(filepath.Join(root, nodeFile), []byte(name+"\n"), 0o644); err != nil {
+			w.t.Fatal(err)
+		}
 	}
 	if spec.storage == "" {
 		spec.storage = db.StorageField

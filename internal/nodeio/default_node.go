@@ -1,18 +1,15 @@
 package nodeio
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	goio "io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
@@ -62,7 +59,9 @@ type DefaultNode struct {
 	// outer what a class built on it may redefine.
 	outer nodeOverrides
 
-	pending pendingPulls
+	pending  pendingPulls
+	presence presence
+	refused  refusals
 
 	// tidyCountdown is touched only by the main loop.
 	tidyCountdown int
@@ -79,13 +78,15 @@ func NewDefaultNode(env *Env, node *db.StorageNode, fifo *scheduler.FIFO) *Defau
 // nodeOverrides are the methods a node class embedding DefaultNode may
 // redefine with effect on the Default code and tasks (the constructor then
 // sets outer): how free space is measured, how a file's size is taken, how
-// a copy is checked, and whether pulls reserve space.
+// a copy is checked, whether pulls reserve space, and whether the root
+// holds a node file.
 type nodeOverrides interface {
 	BytesAvail(ctx context.Context, fast bool) (int64, bool)
 	FileSize(path string, actual bool) (int64, error)
 	Check(ctx context.Context, copy *db.ArchiveFileCopy)
 	reserve(ctx context.Context, size int64) bool
 	release(size int64)
+	hasNodeFile() bool
 }
 
 func (n *DefaultNode) FIFO() *scheduler.FIFO           { return n.fifo }
@@ -108,8 +109,30 @@ func (n *DefaultNode) abs(rel string) (string, error) {
 	return fsutil.JoinUnderRoot(n.root(), rel)
 }
 
-func (n *DefaultNode) BeforeUpdate(context.Context, bool) bool { return true }
-func (n *DefaultNode) AfterUpdate(context.Context)             {}
+// filePath is abs for the name of an archive file, which must also not
+// name the node file or a name of alpenhorn's own (temporary files,
+// placeholders): a file in the data index that did would have the daemon
+// check, overwrite or delete what is not an archive file.
+func (n *DefaultNode) filePath(name string) (string, error) {
+	p, err := n.abs(name)
+	if err != nil {
+		return "", err
+	}
+	if base := filepath.Base(p); base == nodeFile || fsutil.IsTemp(base) || fsutil.IsPlaceholder(base) {
+		return "", fmt.Errorf("%q is not an archive file's name", name)
+	}
+	return p, nil
+}
+
+// BeforeUpdate reports, on an idle node, the deletions its last round of
+// delete tasks refused (reportRefusals): once a pass at most.
+func (n *DefaultNode) BeforeUpdate(ctx context.Context, idle bool) bool {
+	if idle {
+		n.reportRefusals(ctx)
+	}
+	return true
+}
+func (n *DefaultNode) AfterUpdate(context.Context) {}
 
 // IdleUpdate queues the tidy-up on the first idle update after the
 // instance is created, then on every tidyPeriod-th one that follows node
@@ -141,30 +164,29 @@ func (n *DefaultNode) BytesAvail(ctx context.Context, _ bool) (int64, bool) {
 }
 
 // CheckInit reads the node file: initialised when its first line is the
-// node's name.
+// node's name. The root's device is then what the pass's tasks expect to
+// find (onNode).
 func (n *DefaultNode) CheckInit(ctx context.Context) bool {
 	log := logging.FromContext(ctx, logging.LoggerIODefault)
 	node := n.Row()
 	var line string
+	var dev uint64
 	ctx, cancel := context.WithTimeout(ctx, fsTimeout)
 	defer cancel()
 	err := fsutil.Bounded(ctx, func() error {
-		f, err := os.Open(filepath.Join(n.root(), nodeFile))
-		if err != nil {
+		var err error
+		if line, err = readNodeFile(n.root()); err != nil {
 			return err
 		}
-		defer f.Close()
-		line, err = bufio.NewReader(f).ReadString('\n')
-		if err == goio.EOF {
-			return nil
-		}
+		dev, err = fsutil.Device(n.root())
 		return err
 	})
 	if err != nil {
 		log.Warnf("Node file \"%s/%s\" could not be read.", n.root(), nodeFile)
 		return false
 	}
-	if strings.TrimRightFunc(line, unicode.IsSpace) == node.Name {
+	if line == node.Name {
+		n.presence.dev.Store(dev)
 		return true
 	}
 	log.Warnf("Node name in file \"%s/%s\" does not match expected: %s.", n.root(), nodeFile, node.Name)
@@ -186,7 +208,7 @@ func (n *DefaultNode) Init(ctx context.Context) bool {
 
 // Exists reports whether path is a regular file (following symlinks).
 func (n *DefaultNode) Exists(_ context.Context, path string) bool {
-	p, err := n.abs(path)
+	p, err := n.filePath(path)
 	if err != nil {
 		return false
 	}

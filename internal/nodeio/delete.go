@@ -3,9 +3,12 @@ package nodeio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
@@ -29,14 +32,17 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 		c := cand.Copy
 		name := c.File.Path()
 		if cand.ArchiveCount < required {
-			log.Warnf("Too few archive copies (%d) to delete %s on %s.", cand.ArchiveCount, name, node.Name)
+			n.refused.add(name, cand.ArchiveCount)
 			n.checkKept(ctx, c, c.HasFile)
 			continue
 		}
-		path, err := n.abs(name)
+		path, err := n.filePath(name)
 		if err != nil {
 			log.Warnf("Error deleting %s: %v", name, err)
 			continue
+		}
+		if !n.onNode(ctx) {
+			return nil
 		}
 		claim, err := index.ClaimDeletion(ctx, n.env.DB, node, cand)
 		if err != nil {
@@ -47,7 +53,7 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 			log.Infof("Skipping delete of %s on node %s: transfer pending", name, node.Name)
 			continue
 		case !claim.OK && claim.Count >= 0:
-			log.Warnf("Too few archive copies (%d) to delete %s on %s.", claim.Count, name, node.Name)
+			n.refused.add(name, claim.Count)
 			n.checkKept(ctx, c, claim.Was)
 			continue
 		case !claim.OK:
@@ -77,6 +83,60 @@ func (n *DefaultNode) delete(ctx context.Context, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// refusalNames is how many of the files whose deletion was refused a
+// report names (at DEBUG).
+const refusalNames = 5
+
+// refusals gathers the deletions refused for too few archive copies over
+// a round of delete tasks: a node releasing thousands of files that
+// cannot go says so once a pass, with a count, rather than once a file a
+// pass.
+type refusals struct {
+	mu    sync.Mutex
+	count int
+	first []refusal // the first refusalNames of them
+}
+
+type refusal struct {
+	name    string
+	archive int64 // archive copies counted
+}
+
+func (r *refusals) add(name string, archive int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.count++
+	if len(r.first) < refusalNames {
+		r.first = append(r.first, refusal{name, archive})
+	}
+}
+
+// reportRefusals logs the refusals gathered since the last report, and
+// forgets them. A lone refusal keeps the line a refusal has always had.
+func (n *DefaultNode) reportRefusals(ctx context.Context) {
+	r := &n.refused
+	r.mu.Lock()
+	count, first := r.count, r.first
+	r.count, r.first = 0, nil
+	r.mu.Unlock()
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	node := n.Row().Name
+	switch {
+	case count == 1:
+		log.Warnf("Too few archive copies (%d) to delete %s on %s.", first[0].archive, first[0].name, node)
+	case count > 1:
+		log.Warnf("Too few archive copies to delete %d files on %s.", count, node)
+		names := make([]string, len(first))
+		for i, f := range first {
+			names[i] = fmt.Sprintf("%s (%d)", f.name, f.archive)
+		}
+		if count > len(first) {
+			names = append(names, "...")
+		}
+		log.Debugf("Too few archive copies to delete on %s: %s", node, strings.Join(names, ", "))
+	}
 }
 
 // checkKept queues a check of a released copy in doubt ('M') that must be

@@ -175,6 +175,11 @@ func (im *importer) run(ctx context.Context, _ *scheduler.Task) (scheduler.Next,
 	var later []importItem
 	wait := readyWait
 	for _, it := range im.items {
+		if !present(ctx, im.nio) {
+			// A file not found on a node gone says nothing: any request
+			// stays pending.
+			return scheduler.Done(), nil
+		}
 		full := filepath.Join(*row.Root, it.path)
 		if fi, err := os.Lstat(full); err != nil || !fi.Mode().IsRegular() {
 			log.Infof("Not importing \"%s\": not a file.", it.path)
@@ -320,6 +325,9 @@ func (im *importer) record(ctx context.Context, cands []*candidate) ([]importIte
 		return retry, nil
 	}
 
+	if !present(ctx, im.nio) {
+		return nil, nil
+	}
 	regs = regs[:0]
 	for _, c := range keep {
 		regs = append(regs, &c.Registration)

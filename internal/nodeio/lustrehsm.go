@@ -119,6 +119,8 @@ func (h *LustreHSMNode) CheckInit(context.Context) bool { return true }
 
 func (h *LustreHSMNode) Init(context.Context) bool { return true }
 
+func (h *LustreHSMNode) hasNodeFile() bool { return false }
+
 // Fits is always true: the tape behind the disk takes anything. Pulls
 // reserve nothing, for the same reason.
 func (h *LustreHSMNode) Fits(context.Context, int64) bool { return true }
@@ -129,7 +131,7 @@ func (h *LustreHSMNode) release(int64)                       {}
 // Exists asks HSM: a released file is there too. A file whose state cannot
 // be had counts as present.
 func (h *LustreHSMNode) Exists(ctx context.Context, path string) bool {
-	p, err := h.abs(path)
+	p, err := h.filePath(path)
 	if err != nil {
 		return false
 	}
@@ -166,9 +168,10 @@ func (h *LustreHSMNode) ReadyPath(ctx context.Context, path string) bool {
 	return state == HSMRestored || state == HSMUnarchived
 }
 
-// BeforeUpdate releases files to clear the headroom when the node is idle,
-// i.e. its update will run.
+// BeforeUpdate does the Default reporting, then releases files to clear
+// the headroom when the node is idle, i.e. its update will run.
 func (h *LustreHSMNode) BeforeUpdate(ctx context.Context, idle bool) bool {
+	h.DefaultNode.BeforeUpdate(ctx, idle)
 	if idle {
 		h.releaseFiles(ctx)
 	}

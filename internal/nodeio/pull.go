@@ -244,7 +244,7 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 	}
 
 	start := time.Now()
-	err = n.transferFile(ctx, req, *job)
+	res, err := n.transferFile(ctx, req, *job)
 	os.Remove(placeholder)
 	if ctx.Err() != nil {
 		// The daemon is stopping: the transfer was cut short and leaves
@@ -252,10 +252,20 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 		log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
 		return nil
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		err = n.pullFailed(ctx, req, err)
-	} else {
-		err = n.record(ctx, []index.Pull{{Req: req, Start: start, End: time.Now()}})
+	case !n.onNode(ctx):
+		// Where the file went is gone with the node: the request stays
+		// pending, for the pre-pull search to find the file there once
+		// the node is back.
+		return nil
+	default:
+		p := index.Pull{Req: req, Start: start, End: time.Now()}
+		var ok bool
+		if p.MD5, ok = n.pulledMD5(ctx, req, res, job.Dst); ok {
+			err = n.record(ctx, []index.Pull{p})
+		}
 	}
 	if err != nil {
 		return err
@@ -296,7 +306,7 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 			continue
 		}
 		start := time.Now()
-		err = n.link(ctx, req, *job)
+		res, err := n.link(ctx, req, *job)
 		os.Remove(placeholder)
 		if ctx.Err() != nil {
 			// The daemon is stopping: nothing is recorded, and the
@@ -324,7 +334,15 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 			}
 			continue
 		}
-		done = append(done, index.Pull{Req: req, Start: start, End: time.Now()})
+		p := index.Pull{Req: req, Start: start, End: time.Now()}
+		var ok bool
+		if p.MD5, ok = n.pulledMD5(ctx, req, res, job.Dst); ok {
+			done = append(done, p)
+		}
+	}
+	if len(done) > 0 && !n.onNode(ctx) {
+		// As in pull: nothing is recorded of a node gone.
+		return nil
 	}
 	if err := n.record(ctx, done); err != nil {
 		return err
@@ -387,8 +405,11 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 		}
 		j.Host = *req.NodeFrom.Username + "@" + *req.NodeFrom.Address
 	}
-	if j.Dst, err = n.abs(path); err != nil {
+	if j.Dst, err = n.filePath(path); err != nil {
 		log.Errorf("Skipping request for %s: %v", path, err)
+		return nil, "", nil
+	}
+	if !n.onNode(ctx) {
 		return nil, "", nil
 	}
 
@@ -398,7 +419,7 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 	n.tree.creating(func() {
 		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 			log.Infof("Creating directory \"%s\".", dir)
-			if mkErr = os.MkdirAll(dir, 0o755); mkErr != nil {
+			if mkErr = fsutil.MkdirNode(n.root(), dir, n.nodeFileName(), 0o755); mkErr != nil {
 				return
 			}
 		}
@@ -410,6 +431,11 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 	})
 	if mkErr != nil {
 		os.Remove(placeholder)
+		if errors.Is(mkErr, fsutil.ErrNoNodeFile) {
+			// Gone since the check above: onNode now says so.
+			n.onNode(ctx)
+			return nil, "", nil
+		}
 		return nil, "", n.pullFailed(ctx, req, &transfer.Error{Op: "mkdir", Err: mkErr, Output: mkErr.Error()})
 	}
 	return &j, placeholder, nil
@@ -432,7 +458,7 @@ func (n *DefaultNode) updateAvail(ctx context.Context) error {
 // transferFile picks the method: for a remote source bbcp if installed (and
 // the paths suit it), else rsync over ssh; for a local one a hard link when
 // both nodes are archive nodes or neither is, else an in-process copy.
-func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) error {
+func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) (transfer.Result, error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	path := req.File.Path()
 	have := func(cmd string) bool { _, err := exec.LookPath(cmd); return err == nil }
@@ -442,21 +468,19 @@ func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyR
 		case have("bbcp") && transfer.BbcpSafe(job.Src) && transfer.BbcpSafe(job.Dst):
 			log.Infof("Pulling remote file %s using bbcp", path)
 			defer n.running(transfer.MethodBbcp, "1")()
-			_, err := transfer.BbcpPull(ctx, job, scheduler.WorkerID(ctx))
-			return err
+			return transfer.BbcpPull(ctx, job, scheduler.WorkerID(ctx))
 		case have("rsync"):
 			log.Infof("Pulling remote file %s using rsync", path)
 			defer n.running(transfer.MethodRsync, "1")()
-			_, err := transfer.RsyncPull(ctx, job)
-			return err
+			return transfer.RsyncPull(ctx, job)
 		}
 		log.Error("No commands available to complete remote pull.")
-		return &transfer.Error{Op: "pull", Err: errors.New("no transfer command")}
+		return transfer.Result{}, &transfer.Error{Op: "pull", Err: errors.New("no transfer command")}
 	}
 
 	if linkable(n.env, req.NodeFrom, n.Row()) {
-		if err := n.link(ctx, req, job); !errors.Is(err, transfer.ErrNoLink) {
-			return err
+		if res, err := n.link(ctx, req, job); !errors.Is(err, transfer.ErrNoLink) {
+			return res, err
 		}
 	}
 	// Copied in process rather than by rsync (upstream's choice): the
@@ -465,20 +489,35 @@ func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyR
 	// must then be read again.
 	log.Infof("Pulling local file %s using internal copy", path)
 	defer n.running(transfer.MethodInternal, "0")()
-	_, err := transfer.Copy(ctx, job)
-	return err
+	return transfer.Copy(ctx, job)
 }
 
 // link pulls a local file by hard link; transfer.ErrNoLink if the two
 // nodes cannot share it.
-func (n *DefaultNode) link(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) error {
+func (n *DefaultNode) link(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) (transfer.Result, error) {
 	done := n.running(transfer.MethodLink, "0")
-	_, err := transfer.HardLink(ctx, job)
+	res, err := transfer.HardLink(ctx, job)
 	done()
 	if err == nil {
 		logging.FromContext(ctx, logging.LoggerIODefaultTasks).Infof("Hardlinked local file %s", req.File.Path())
 	}
-	return err
+	return res, err
+}
+
+// pulledMD5 returns the MD5 to record for a pulled file the data index has
+// no MD5 for: the one the transfer computed, else that of the file now at
+// dst (a hard link, an rsync that reported none). Without one the copy
+// could never be checked: ok is false when the file cannot be hashed, and
+// the pull is then not recorded (its request stays pending). sum is ""
+// for a file with an MD5, which the transfer compared.
+func (n *DefaultNode) pulledMD5(ctx context.Context, req *db.ArchiveFileCopyRequest, res transfer.Result, dst string) (sum string, ok bool) {
+	if req.File.MD5Sum != nil {
+		return "", true
+	}
+	if res.MD5 != "" {
+		return strings.ToLower(res.MD5), true
+	}
+	return n.MD5(ctx, dst)
 }
 
 // running counts a transfer in progress in the metrics; the returned

@@ -310,7 +310,9 @@ func TestHostileNames(t *testing.T) {
 				}
 			}
 		}()
-		w.WaitFor("pulls", func() bool {
+		// Each file is its own ssh connection and rsync: on a loaded
+		// machine a few seconds each, longer than WaitLimit for them all.
+		w.WaitForWithin("pulls", 3*time.Minute, func() bool {
 			for _, r := range reqs {
 				if !w.CopyRequest(r.ID).Completed {
 					return false

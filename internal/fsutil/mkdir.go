@@ -1,0 +1,7 @@
+package fsutil
+
+import "errors"
+
+// ErrNoNodeFile is wrapped by MkdirNode's error when root lacks its node
+// file.
+var ErrNoNodeFile = errors.New("node file missing")
