@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
+)
 
 func init() { register("db", dbInitCommand) }
 
@@ -12,6 +16,9 @@ func dbInitCommand(a *App) *cobra.Command {
 		}
 		msg, err := d.Init(cmd.Context())
 		if err != nil {
+			return err
+		}
+		if err := index.SetupFileLocks(cmd.Context(), d); err != nil {
 			return err
 		}
 		// Printed even under -q, as alpenhorn does.

@@ -130,3 +130,41 @@ func TestGuardClaimUndoneAndRecorded(t *testing.T) {
 		}
 	})
 }
+
+func TestGuardCreatesFileLocks(t *testing.T) {
+	engines(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		for _, n := range []string{"a1", "a2", "a3"} {
+			w.node(n, "archive", db.StorageArchive)
+		}
+		w.file("f")
+		for _, n := range []string{"a1", "a2", "a3"} {
+			w.copy("f", n, db.HasYes, db.WantNo)
+		}
+		hasTable := func() bool {
+			tables, err := w.d.ListTables(ctx)
+			w.must(err)
+			for _, name := range tables {
+				if name == "alpenhorn_filelock" {
+					return true
+				}
+			}
+			return false
+		}
+		// A data index made by the Python alpenhorn has no file locks:
+		// the first claim makes them (on MySQL; SQLite needs none).
+		if hasTable() {
+			t.Fatal("file-lock table before any claim")
+		}
+		if c := claimAll(t, w, "f", "a1")[0]; !c.OK {
+			t.Fatalf("claim %+v, want granted", c)
+		}
+		if want := w.d.Engine == db.MySQL; hasTable() != want {
+			t.Fatalf("file-lock table after a claim: %v, want %v", !want, want)
+		}
+		w.must(index.SetupFileLocks(ctx, w.d))
+		if c := claimAll(t, w, "f", "a2")[0]; c.OK || c.Count != 2 {
+			t.Fatalf("second claim %+v, want refused counting 2", c)
+		}
+	})
+}

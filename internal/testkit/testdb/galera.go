@@ -178,7 +178,7 @@ func (g *GaleraDB) Status(t testing.TB, n int, name string) string {
 		return ""
 	}
 	var k, v string
-	if err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE '" + strings.ReplaceAll(name, "'", "") + "'").Scan(&k, &v); err != nil {
+	if err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE '"+strings.ReplaceAll(name, "'", "")+"'").Scan(&k, &v); err != nil {
 		t.Fatalf("testdb: status %s of Galera node %d: %v", name, n, err)
 	}
 	return v
