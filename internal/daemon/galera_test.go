@@ -110,11 +110,11 @@ func TestGaleraFailoverUnderLoad(t *testing.T) {
 	beta := w.StartDaemon("beta", daemontest.Settings{Level: "info", Interval: 1})
 	daemons := []*daemontest.Daemon{alpha, beta}
 
-	write := func(p pair, i int) {
-		rel := fmt.Sprintf("2025/03/%02d/%02d/%04d.dat", 1+i/20, i%10, i)
+	// Each field node has acquisitions of its own (month 1, month 2).
+	write := func(k int, p pair, i int) {
+		rel := fmt.Sprintf("2025/%02d/%02d/%02d/%04d.dat", k+1, 1+i/20, i%10, i)
 		dst := filepath.Join(*p.field.Root, rel)
 		tmp := filepath.Join(filepath.Dir(dst), ".incoming-"+filepath.Base(dst))
-		w.T.Helper()
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -127,14 +127,14 @@ func TestGaleraFailoverUnderLoad(t *testing.T) {
 	}
 	var killed time.Time
 	for i := range perNode {
-		for _, p := range pairs {
-			write(p, i)
+		for k, p := range pairs {
+			write(k, p, i)
 		}
 		if i == perNode/2 {
 			g.Kill(t, 0)
 			killed = time.Now()
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	total := int64(2 * perNode)
 	w.URL = g.URL(1, 2)
