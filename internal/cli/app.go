@@ -73,6 +73,10 @@ func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
 		d.OnFailover = func(_ context.Context, from, to string, err error) {
 			fmt.Fprintln(a.Stderr, db.FailoverMessage(from, to, d.Redact(fmt.Sprint(err))))
 		}
+		if d.GiveUpAfter, err = waitLimit(cfg); err != nil {
+			d.Close()
+			return nil, err
+		}
 		a.index = d
 	}
 	if check {

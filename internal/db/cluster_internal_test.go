@@ -1,11 +1,14 @@
 package db
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/glebarez/sqlite"
 	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
 )
 
 func TestClusterHosts(t *testing.T) {
@@ -59,5 +62,22 @@ func TestJitter(t *testing.T) {
 	}
 	if len(seen) < 10 {
 		t.Fatalf("jitter(1s) took only %d values in 100 draws", len(seen))
+	}
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	d := &DB{GiveUpAfter: 300 * time.Millisecond}
+	d.Gorm, _ = gorm.Open(sqlite.Open(":memory:"), &gorm.Config{Logger: statementLogger})
+	start := time.Now()
+	tries := 0
+	err := d.Retry(context.Background(), func(*gorm.DB) error {
+		tries++
+		return &mysql.MySQLError{Number: 1213, Message: "Deadlock found"}
+	})
+	if !IsError(err) || tries < 2 {
+		t.Fatalf("Retry: %v after %d tries, want the error after several", err, tries)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Retry gave up after %v, want about 300ms", took)
 	}
 }

@@ -50,6 +50,11 @@ type DB struct {
 	// another, with why the first could not be used; without it a line
 	// says so on stderr.
 	OnFailover func(ctx context.Context, from, to string, err error)
+	// GiveUpAfter, when set, bounds how long Retry keeps trying: a
+	// statement still failing that long after its first try fails for
+	// good. The CLI sets it, so that a command gives up on a data index
+	// that stays unreachable or locked; the daemon waits for ever.
+	GiveUpAfter time.Duration
 	// downSince is when the current outage began (Unix nanoseconds), 0
 	// while the data index is reachable.
 	downSince atomic.Int64
@@ -274,12 +279,13 @@ func Retryable(err error) bool {
 // the data index's work, so callers need not mark it themselves.
 func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 	delay := 100 * time.Millisecond
+	start := time.Now()
 	for {
 		err := fn(d.Gorm.WithContext(ctx))
 		if err == nil {
 			d.reached(ctx)
 		}
-		if !Retryable(err) {
+		if !Retryable(err) || d.GiveUpAfter > 0 && time.Since(start) >= d.GiveUpAfter {
 			return marked(err)
 		}
 		d.unreachable(ctx, err)
