@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -72,8 +73,13 @@ type cluster struct {
 	// current is the index in hosts of the server in use.
 	current atomic.Int64
 	// db is the data index, for its OnFailover.
-	db atomic.Pointer[DB]
+	db   atomic.Pointer[DB]
+	pool *sql.DB
 }
+
+// poolIdle is database/sql's default number of idle connections kept,
+// which alpenhorn does not change.
+const poolIdle = 2
 
 // newCluster returns the connection pool of a data index on hosts, dsn
 // being the driver DSN for the first of them.
@@ -89,7 +95,22 @@ func newCluster(dsn string, hosts []string) (*cluster, *sql.DB, error) {
 		cfg.WriteTimeout = clusterIOTimeout
 	}
 	c := &cluster{cfg: cfg, hosts: hosts}
-	return c, sql.OpenDB(c), nil
+	c.pool = sql.OpenDB(c)
+	return c, c.pool, nil
+}
+
+// notReady drops the idle connections of the pool when err says their
+// server is not ready (1047: it left the Primary component, or is
+// receiving a state transfer): the pool would otherwise hand the same
+// connections to every retry, whereas new ones go to a ready server. The
+// connections in use meet the error in their turn.
+func (c *cluster) notReady(err error) {
+	var me *mysql.MySQLError
+	if c == nil || !errors.As(err, &me) || me.Number != 1047 {
+		return
+	}
+	c.pool.SetMaxIdleConns(0)
+	c.pool.SetMaxIdleConns(poolIdle)
 }
 
 // Connect connects to the server in use or, failing that, to the next

@@ -55,6 +55,8 @@ type DB struct {
 	// good. The CLI sets it, so that a command gives up on a data index
 	// that stays unreachable or locked; the daemon waits for ever.
 	GiveUpAfter time.Duration
+	// cluster is the connector of a data index on several servers.
+	cluster *cluster
 	// downSince is when the current outage began (Unix nanoseconds), 0
 	// while the data index is reachable.
 	downSince atomic.Int64
@@ -147,6 +149,7 @@ func Open(rawURL string) (*DB, error) {
 		d := &DB{Gorm: g, Engine: MySQL, password: password}
 		if cl != nil {
 			cl.db.Store(d)
+			d.cluster = cl
 		}
 		return d, nil
 	}
@@ -289,6 +292,7 @@ func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 			return marked(err)
 		}
 		d.unreachable(ctx, err)
+		d.cluster.notReady(err)
 		select {
 		case <-ctx.Done():
 			return marked(err)

@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -52,6 +53,25 @@ func settle(t *testing.T, dbs []*db.DB, table string, want int64) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// barrier waits until d's database node has applied every write the
+// cluster committed so far, so that reads through it after see them: a
+// causal read (wsrep_sync_wait), as a command needing read-your-writes
+// across nodes would make.
+func barrier(t *testing.T, d *db.DB) {
+	t.Helper()
+	err := d.Gorm.Connection(func(tx *gorm.DB) error {
+		var n int64
+		err := tx.Exec("SET SESSION wsrep_sync_wait = 1").Error
+		if err == nil {
+			err = tx.Raw("SELECT COUNT(*) FROM storagenode").Scan(&n).Error
+		}
+		return errors.Join(err, tx.Exec("SET SESSION wsrep_sync_wait = 0").Error)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -117,6 +137,7 @@ func TestGaleraGuardAcrossNodes(t *testing.T) {
 			}
 		}
 	})
+	barrier(t, w.d)
 	below := 0
 	for j := range files {
 		if n := granted[j].Load(); n != 2 {
@@ -153,6 +174,7 @@ func TestGaleraImportOncePerFile(t *testing.T) {
 			}
 		}
 	})
+	barrier(t, w.d)
 	if got := countRows(w, &db.ArchiveFile{}, "name LIKE 'f%'"); got != files {
 		t.Errorf("%d files registered, want %d", got, files)
 	}
@@ -192,6 +214,7 @@ func TestGaleraConflictRetried(t *testing.T) {
 			}
 		}
 	})
+	barrier(t, dbs[0])
 	var size int64
 	w.must(dbs[0].Gorm.Raw("SELECT size_b FROM archivefilecopy WHERE id = ?", c.ID).Scan(&size).Error)
 	if want := *c.SizeB + 40; size != want {
@@ -244,4 +267,36 @@ func TestGaleraFailover(t *testing.T) {
 	if got := g.Status(t, 0, "wsrep_cluster_size"); got != "3" {
 		t.Errorf("rejoined node sees a cluster of %s", got)
 	}
+}
+
+// TestGaleraNonPrimaryNode: when the node in use is cut off from the
+// others (it stays up, but outside the Primary component, answering 1047),
+// the data index moves to a node that is ready, once, and carries on;
+// the node then rejoins.
+func TestGaleraNonPrimaryNode(t *testing.T) {
+	w, g, _ := galeraWorld(t)
+	ctx := context.Background()
+	w.node("n", "g", db.StorageField)
+	d := testdb.Open(t, g.URL())
+	var moves atomic.Int64
+	d.OnFailover = func(context.Context, string, string, error) { moves.Add(1) }
+	count := func() int64 {
+		t.Helper()
+		var n int64
+		w.must(d.Retry(ctx, func(g *gorm.DB) error { return g.Model(&db.StorageNode{}).Count(&n).Error }))
+		return n
+	}
+	if count() != 1 {
+		t.Fatal("no node read")
+	}
+	g.Isolate(t, 0, true)
+	start := time.Now()
+	if count() != 1 {
+		t.Fatal("no node read with node 0 cut off")
+	}
+	t.Logf("moved off the cut-off node in %v", time.Since(start))
+	if n := moves.Load(); n != 1 {
+		t.Errorf("%d failovers, want 1", n)
+	}
+	g.Isolate(t, 0, false)
 }

@@ -31,7 +31,7 @@ func claimAll(t *testing.T, w *world, file string, nodes ...string) []index.Clai
 }
 
 func TestGuardKeepsRequiredArchiveCopies(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		for _, n := range []string{"a1", "a2", "a3", "a4"} {
 			w.node(n, "archive", db.StorageArchive)
 		}
@@ -59,7 +59,7 @@ func TestGuardKeepsRequiredArchiveCopies(t *testing.T) {
 }
 
 func TestGuardFieldNodeNeedsTwoArchiveCopies(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		w.node("field", "fg", db.StorageField)
 		w.node("a1", "archive", db.StorageArchive)
 		w.node("a2", "archive", db.StorageArchive)
@@ -81,7 +81,7 @@ func TestGuardFieldNodeNeedsTwoArchiveCopies(t *testing.T) {
 }
 
 func TestGuardPendingPullHoldsSource(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		w.node("field", "fg", db.StorageField)
 		for _, n := range []string{"a1", "a2"} {
 			w.node(n, "archive", db.StorageArchive)
@@ -102,7 +102,7 @@ func TestGuardPendingPullHoldsSource(t *testing.T) {
 }
 
 func TestGuardClaimUndoneAndRecorded(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		w.node("field", "fg", db.StorageField)
 		for _, n := range []string{"a1", "a2"} {
@@ -132,7 +132,7 @@ func TestGuardClaimUndoneAndRecorded(t *testing.T) {
 }
 
 func TestGuardCreatesFileLocks(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		for _, n := range []string{"a1", "a2", "a3"} {
 			w.node(n, "archive", db.StorageArchive)

@@ -167,6 +167,51 @@ func (g *GaleraDB) Rejoin(t testing.TB, n int) {
 	}
 }
 
+// Isolate cuts node n off from the others (gmcast.isolate), as a network
+// partition would, and waits until it is out of the Primary component;
+// with isolate false it lets the node back and waits until it is Synced
+// again. A node left isolated is let back when the test ends.
+func (g *GaleraDB) Isolate(t testing.TB, n int, isolate bool) {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	s := g.c.nodes[n]
+	if !s.running() || s.admin == nil {
+		t.Fatalf("testdb: Galera node %d is not running", n)
+	}
+	set := func(v int) error {
+		_, err := s.admin.Exec(fmt.Sprintf("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=%d'", v))
+		return err
+	}
+	v, want := 0, "Synced"
+	if isolate {
+		v, want = 1, "OFF"
+		t.Cleanup(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if s.running() && s.admin != nil {
+				set(0)
+			}
+		})
+	}
+	if err := set(v); err != nil {
+		t.Fatalf("testdb: isolate Galera node %d: %v", n, err)
+	}
+	deadline := time.Now().Add(syncTimeout)
+	for {
+		var k, ready, state string
+		s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_ready'").Scan(&k, &ready)
+		s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state)
+		if isolate && ready == want || !isolate && ready == "ON" && state == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testdb: Galera node %d not %s within %v (ready %s, state %s)", n, want, syncTimeout, ready, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Status returns a wsrep status variable of node n (e.g.
 // "wsrep_local_state_comment", "wsrep_cluster_size").
 func (g *GaleraDB) Status(t testing.TB, n int, name string) string {
