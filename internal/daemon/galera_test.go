@@ -33,13 +33,29 @@ func TestGaleraConcurrentClean(t *testing.T) {
 		w.InitNode(n)
 		nodes = append(nodes, n)
 	}
+	// The files, on disk and registered, their copies released (as by
+	// `node clean --now`), in a few multi-row inserts.
+	acq := &db.ArchiveAcq{Name: "2025/02/21"}
+	w.Create(acq)
 	paths := make([]string, files)
+	rows := make([]db.ArchiveFile, files)
 	for i := range files {
 		name := fmt.Sprintf("%02d/%04d.dat", i/100, i)
-		paths[i] = "2025/02/21/" + name
-		w.File("2025/02/21", name, fmt.Sprintf("file %d\n", i), nodes...)
+		paths[i] = acq.Name + "/" + name
+		data := fmt.Sprintf("file %d\n", i)
+		size, sum := int64(len(data)), daemontest.MD5Hex(data)
+		rows[i] = db.ArchiveFile{AcqID: acq.ID, Name: name, SizeB: &size, MD5Sum: &sum, Registered: db.Now()}
+		for _, n := range nodes {
+			daemontest.WriteFile(t, n, paths[i], data)
+		}
 	}
-	w.Exec("UPDATE archivefilecopy SET wants_file = 'N'")
+	if err := w.DB.Gorm.Omit("Acq").CreateInBatches(rows, 500).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		w.Exec(`INSERT INTO archivefilecopy (file_id, node_id, has_file, wants_file, ready, size_b, last_update)
+ SELECT id, ?, 'Y', 'N', 1, size_b, ? FROM archivefile`, n.ID, db.Now())
+	}
 
 	// Each daemon's URL names its own database node first.
 	var daemons []*daemontest.Daemon
@@ -147,7 +163,7 @@ func TestGaleraFailoverUnderLoad(t *testing.T) {
 		}
 		return n
 	}
-	w.WaitForWithin("the work done", 4*time.Minute, func() bool {
+	w.WaitForWithin("the work done", 2*time.Minute, func() bool {
 		return count("archivefilecopy", "has_file = 'Y'") == 2*total &&
 			count("archivefilecopyrequest", "completed = 1") == total
 	}, daemons...)
