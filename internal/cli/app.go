@@ -69,6 +69,14 @@ func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
 			}
 			return nil, err
 		}
+		// A data index on several servers reports a move to another.
+		d.OnFailover = func(_ context.Context, from, to string, err error) {
+			fmt.Fprintln(a.Stderr, db.FailoverMessage(from, to, d.Redact(fmt.Sprint(err))))
+		}
+		if d.GiveUpAfter, err = waitLimit(cfg); err != nil {
+			d.Close()
+			return nil, err
+		}
 		a.index = d
 	}
 	if check {

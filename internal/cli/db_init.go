@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 func init() { register("db", dbInitCommand) }
@@ -27,6 +28,9 @@ func dbInitCommand(a *App) *cobra.Command {
 		}
 		msg, err := d.Init(cmd.Context())
 		if err != nil {
+			return err
+		}
+		if err := index.SetupFileLocks(cmd.Context(), d); err != nil {
 			return err
 		}
 		// Printed even under -q, as alpenhorn does.

@@ -158,6 +158,9 @@ func Run(opts Options) int {
 	dataIndex.OnAvailable = func(ctx context.Context, down time.Duration) {
 		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Infof("Database available again after %s.", format.DeltaT(down.Seconds()))
 	}
+	dataIndex.OnFailover = func(ctx context.Context, from, to string, err error) {
+		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warn(db.FailoverMessage(from, to, dataIndex.Redact(fmt.Sprint(err))))
+	}
 
 	m := metrics.New(cfg.Hostname)
 	if !opts.Once && cfg.PromClientPort > 0 {

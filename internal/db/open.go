@@ -49,6 +49,18 @@ type DB struct {
 	// ends, once per outage however many goroutines are waiting.
 	OnUnavailable func(ctx context.Context, err error)
 	OnAvailable   func(ctx context.Context, down time.Duration)
+	// OnFailover, when set, is called when the connections of a data
+	// index on several servers (cluster.go) move from one server to
+	// another, with why the first could not be used; without it a line
+	// says so on stderr.
+	OnFailover func(ctx context.Context, from, to string, err error)
+	// GiveUpAfter, when set, bounds how long Retry keeps trying: a
+	// statement still failing that long after its first try fails for
+	// good. The CLI sets it, so that a command gives up on a data index
+	// that stays unreachable or locked; the daemon waits for ever.
+	GiveUpAfter time.Duration
+	// cluster is the connector of a data index on several servers.
+	cluster *cluster
 	// downSince is when the current outage began (Unix nanoseconds), 0
 	// while the data index is reachable.
 	downSince atomic.Int64
@@ -118,11 +130,21 @@ func Open(rawURL string) (*DB, error) {
 		}
 		return &DB{Gorm: g, Engine: SQLite}, nil
 	case "mysql", "mysql+pool":
+		// Several hosts: a cluster (cluster.go), reached through the
+		// DSN of its first host.
+		rest, hosts := clusterHosts(rest)
 		dsn, password, err := mysqlDSN(rest)
 		if err != nil {
 			return nil, err
 		}
-		g, err := gorm.Open(gormmysql.New(gormmysql.Config{DSN: dsn, SkipInitializeWithVersion: true}), cfg)
+		dialect := gormmysql.Config{DSN: dsn, SkipInitializeWithVersion: true}
+		var cl *cluster
+		if hosts != nil {
+			if cl, dialect.Conn, err = newCluster(dsn, hosts); err != nil {
+				return nil, err
+			}
+		}
+		g, err := gorm.Open(gormmysql.New(dialect), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s", redact(err.Error(), password))
 		}
@@ -132,7 +154,12 @@ func Open(rawURL string) (*DB, error) {
 		}
 		sqlDB.SetConnMaxLifetime(connMaxLifetime)
 		sqlDB.SetConnMaxIdleTime(time.Minute)
-		return &DB{Gorm: g, Engine: MySQL, password: password}, nil
+		d := &DB{Gorm: g, Engine: MySQL, password: password}
+		if cl != nil {
+			cl.db.Store(d)
+			d.cluster = cl
+		}
+		return d, nil
 	}
 	return nil, fmt.Errorf("Unknown database type \"%s\" in the URL (sqlite or mysql): %w", scheme, ErrConnectFailed)
 }
@@ -379,6 +406,8 @@ func Retryable(err error) bool {
 		switch me.Number {
 		case 1205, 1213, 2006, 2013, 1927, 1053: // lock wait, deadlock, gone away, lost, killed, shutdown
 			return true
+		case 1047: // a Galera node outside the Primary component, or in a state transfer
+			return true
 		}
 		return false
 	}
@@ -389,25 +418,29 @@ func Retryable(err error) bool {
 
 // Retry runs fn until it succeeds, fails with an error that is not
 // retryable, or ctx ends. fn must be safe to repeat: one statement, or a
-// whole transaction that rolled back.
+// whole transaction that rolled back. The waits between tries double, and
+// are jittered, so that transactions that conflicted (a deadlock, or a
+// Galera certification conflict) do not meet again at the next try.
 //
 // An error it returns is an *Error: whatever fn failed with, it failed in
 // the data index's work, so callers need not mark it themselves.
 func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 	delay := 100 * time.Millisecond
+	start := time.Now()
 	for {
 		err := fn(d.Gorm.WithContext(ctx))
 		if err == nil {
 			d.reached(ctx)
 		}
-		if !Retryable(err) {
+		if !Retryable(err) || d.GiveUpAfter > 0 && time.Since(start) >= d.GiveUpAfter {
 			return marked(err)
 		}
 		d.unreachable(ctx, err)
+		d.cluster.notReady(err)
 		select {
 		case <-ctx.Done():
 			return marked(err)
-		case <-time.After(delay):
+		case <-time.After(jitter(delay)):
 		}
 		if delay < 5*time.Second {
 			delay *= 2

@@ -99,6 +99,11 @@ type Claim struct {
 // gone, the data index says "maybe", never "present", of a file that may
 // have been deleted: the copy stays released and its deletion is tried
 // again.
+//
+// On MySQL the transaction first writes the file's row of the file locks
+// (filelock.go), so that the rule holds on a Galera cluster too, whichever
+// database nodes the deleting daemons use: of two claims on different
+// nodes one is aborted at commit and decided again.
 func ClaimDeletion(ctx context.Context, d *db.DB, node *db.StorageNode, cand DeletionCandidate) (Claim, error) {
 	c := cand.Copy
 	required := RequiredArchiveCopies(node)
@@ -109,8 +114,13 @@ func ClaimDeletion(ctx context.Context, d *db.DB, node *db.StorageNode, cand Del
 		lock = " FOR UPDATE"
 	}
 	var claim Claim
-	err := d.Transaction(ctx, func(tx *gorm.DB) error {
+	decide := func(tx *gorm.DB) error {
 		claim = Claim{Count: -1}
+		if d.Engine == db.MySQL {
+			if err := lockFile(tx, c.FileID); err != nil {
+				return err
+			}
+		}
 		var copies []struct {
 			ID        int64        `gorm:"column:id"`
 			NodeID    int64        `gorm:"column:node_id"`
@@ -157,7 +167,8 @@ func ClaimDeletion(ctx context.Context, d *db.DB, node *db.StorageNode, cand Del
 		}
 		claim.OK = true
 		return tx.Model(&db.ArchiveFileCopy{}).Where("id = ?", c.ID).Update("has_file", db.HasMaybe).Error
-	})
+	}
+	err := withFileLocks(ctx, d, func() error { return d.Transaction(ctx, decide) })
 	return claim, err
 }
 

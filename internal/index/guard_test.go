@@ -31,7 +31,7 @@ func claimAll(t *testing.T, w *world, file string, nodes ...string) []index.Clai
 }
 
 func TestGuardKeepsRequiredArchiveCopies(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		for _, n := range []string{"a1", "a2", "a3", "a4"} {
 			w.node(n, "archive", db.StorageArchive)
 		}
@@ -59,7 +59,7 @@ func TestGuardKeepsRequiredArchiveCopies(t *testing.T) {
 }
 
 func TestGuardFieldNodeNeedsTwoArchiveCopies(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		w.node("field", "fg", db.StorageField)
 		w.node("a1", "archive", db.StorageArchive)
 		w.node("a2", "archive", db.StorageArchive)
@@ -81,7 +81,7 @@ func TestGuardFieldNodeNeedsTwoArchiveCopies(t *testing.T) {
 }
 
 func TestGuardPendingPullHoldsSource(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		w.node("field", "fg", db.StorageField)
 		for _, n := range []string{"a1", "a2"} {
 			w.node(n, "archive", db.StorageArchive)
@@ -102,7 +102,7 @@ func TestGuardPendingPullHoldsSource(t *testing.T) {
 }
 
 func TestGuardClaimUndoneAndRecorded(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		w.node("field", "fg", db.StorageField)
 		for _, n := range []string{"a1", "a2"} {
@@ -127,6 +127,44 @@ func TestGuardClaimUndoneAndRecorded(t *testing.T) {
 		w.must(err)
 		if len(cands) != 0 {
 			t.Fatalf("deleted copy still a candidate: %+v", cands)
+		}
+	})
+}
+
+func TestGuardCreatesFileLocks(t *testing.T) {
+	clusterEngines(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		for _, n := range []string{"a1", "a2", "a3"} {
+			w.node(n, "archive", db.StorageArchive)
+		}
+		w.file("f")
+		for _, n := range []string{"a1", "a2", "a3"} {
+			w.copy("f", n, db.HasYes, db.WantNo)
+		}
+		hasTable := func() bool {
+			tables, err := w.d.ListTables(ctx)
+			w.must(err)
+			for _, name := range tables {
+				if name == "alpenhorn_filelock" {
+					return true
+				}
+			}
+			return false
+		}
+		// A data index made by the Python alpenhorn has no file locks:
+		// the first claim makes them (on MySQL; SQLite needs none).
+		if hasTable() {
+			t.Fatal("file-lock table before any claim")
+		}
+		if c := claimAll(t, w, "f", "a1")[0]; !c.OK {
+			t.Fatalf("claim %+v, want granted", c)
+		}
+		if want := w.d.Engine == db.MySQL; hasTable() != want {
+			t.Fatalf("file-lock table after a claim: %v, want %v", !want, want)
+		}
+		w.must(index.SetupFileLocks(ctx, w.d))
+		if c := claimAll(t, w, "f", "a2")[0]; c.OK || c.Count != 2 {
+			t.Fatalf("second claim %+v, want refused counting 2", c)
 		}
 	})
 }

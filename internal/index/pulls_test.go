@@ -26,7 +26,7 @@ func pullFrom(t *testing.T, w *world, r *db.ArchiveFileCopyRequest, size int64) 
 }
 
 func TestRecordPulls(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		w.node("src", "sg", db.StorageField)
 		dst := w.node("dst", "dg", db.StorageField)
@@ -66,7 +66,7 @@ func TestRecordPulls(t *testing.T) {
 }
 
 func TestCancelRequest(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		w.node("src", "sg", db.StorageField)
 		w.file("f")
@@ -84,7 +84,7 @@ func TestCancelRequest(t *testing.T) {
 }
 
 func TestRecordCheck(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		w.node("src", "sg", db.StorageField)
 		dst := w.node("dst", "dg", db.StorageField)
@@ -140,7 +140,7 @@ func TestRecordCheck(t *testing.T) {
 }
 
 func TestRequestCheckAndSuspects(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		n := w.node("n", "g", db.StorageField)
 		w.file("unrecorded")
@@ -177,7 +177,7 @@ func TestRequestCheckAndSuspects(t *testing.T) {
 }
 
 func TestHSMStateUpdates(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		n := w.node("n", "g", db.StorageField)
 		for _, f := range []string{"a", "b", "c", "d"} {

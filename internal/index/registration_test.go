@@ -39,7 +39,7 @@ func countRows(w *world, model any, where string, args ...any) int64 {
 }
 
 func TestRecordImportsNewAcqFileCopy(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		n := w.node("n", "g", db.StorageField)
 		a, b := hashed("new", "a"), hashed("new", "b")
@@ -83,7 +83,7 @@ func TestRecordImportsNewAcqFileCopy(t *testing.T) {
 }
 
 func TestRecordImportsRegisteredFileGetsCopy(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
 		n := w.node("n", "g", db.StorageField)
 		w.node("o", "g", db.StorageField)
@@ -110,7 +110,7 @@ func TestRecordImportsRegisteredFileGetsCopy(t *testing.T) {
 }
 
 func TestRecordImportsReappearingCopy(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		w.node("n", "g", db.StorageField)
 		w.file("missing")
 		w.file("removed")
@@ -138,7 +138,7 @@ func TestRecordImportsReappearingCopy(t *testing.T) {
 }
 
 func TestRecordImportsRerunOnDuplicateKey(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		w.node("n", "g", db.StorageField)
 		// Another worker inserts the acquisition just before the batch
 		// does, once: the batch's insert fails on the unique name and
@@ -174,7 +174,7 @@ func TestRecordImportsRerunOnDuplicateKey(t *testing.T) {
 }
 
 func TestKnownPaths(t *testing.T) {
-	engines(t, func(t *testing.T, w *world) {
+	clusterEngines(t, func(t *testing.T, w *world) {
 		n := w.node("n", "g", db.StorageField)
 		w.node("o", "g", db.StorageField)
 		for _, f := range []string{"y", "x", "n", "elsewhere"} {

@@ -104,3 +104,11 @@ func (w *world) request(file, from, group string) *db.ArchiveFileCopyRequest {
 func engines(t *testing.T, f func(t *testing.T, w *world)) {
 	testdb.Engines(t, func(t *testing.T, url string) { f(t, newWorld(t, url)) })
 }
+
+// clusterEngines is engines, and then a run on a fresh world on the test
+// Galera cluster (through its node 0), for the rules that must hold there
+// too.
+func clusterEngines(t *testing.T, f func(t *testing.T, w *world)) {
+	engines(t, f)
+	t.Run("galera", func(t *testing.T) { f(t, newWorld(t, testdb.Galera(t).URL(0))) })
+}

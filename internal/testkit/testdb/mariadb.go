@@ -85,6 +85,8 @@ type server struct {
 	base      string
 	port      int
 	password  string
+	// extra are further server options (a Galera node's wsrep settings).
+	extra []string
 
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd has been waited for
@@ -183,8 +185,9 @@ func stopServer(t testing.TB) *server {
 	return s
 }
 
-// Main runs the tests and then stops the MariaDB server, if one was started,
-// and removes its files. Packages using MariaDB call it from TestMain.
+// Main runs the tests and then stops the MariaDB servers that were
+// started (the single server, the Galera cluster's nodes) and removes
+// their files. Packages using MariaDB call it from TestMain.
 func Main(m *testing.M) { os.Exit(Run(m)) }
 
 // Run is Main without the exit: it returns the exit code, for a TestMain
@@ -192,7 +195,7 @@ func Main(m *testing.M) { os.Exit(Run(m)) }
 func Run(m *testing.M) int {
 	mainActive.Store(true)
 	code := m.Run()
-	if err := shutdown(); err != nil {
+	if err := errors.Join(shutdown(), shutdownCluster()); err != nil {
 		fmt.Fprintf(os.Stderr, "testdb: %v\n", err)
 		if code == 0 {
 			code = 1
@@ -376,7 +379,7 @@ func (s *server) start() error {
 		"--character-set-server=utf8mb4",
 		"--collation-server=utf8mb4_general_ci",
 	}
-	args = append(append(args, tuning...), userArgs()...)
+	args = append(append(append(args, tuning...), userArgs()...), s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	if err := childproc.Start(cmd); err != nil {
 		return fmt.Errorf("start %s: %w", s.bin, err)

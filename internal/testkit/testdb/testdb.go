@@ -16,11 +16,17 @@
 // tests end; on Linux the server also dies with the test binary if that
 // crashes.
 //
+// Galera returns a database on a three-node MariaDB Galera cluster instead
+// (galera.go), started on first use in the same way, with URLs naming any
+// of its nodes, and nodes that tests may kill and restart.
+//
 // Environment:
 //
 //	ALPENHORN_TEST_MARIADBD=none           behave as if MariaDB were not installed
 //	ALPENHORN_TEST_MARIADBD=/path/mariadbd use this server binary
-//	ALPENHORN_TEST_REQUIRE_MARIADB=1       fail, instead of skip, when MariaDB is missing
+//	ALPENHORN_TEST_GALERA=none             behave as if galera-4 were not installed
+//	ALPENHORN_TEST_GALERA=/path/libgalera_smm.so use this Galera provider
+//	ALPENHORN_TEST_REQUIRE_MARIADB=1       fail, instead of skip, when MariaDB or galera-4 is missing
 //
 // Without MariaDB the MariaDB tests are skipped, and the binary says so on
 // stderr.
