@@ -61,6 +61,7 @@ completed by using the "--exit-after-update" flag.`,
 			}
 			opts.Once = opts.Once || once
 			opts.Stderr = stderr
+			opts.Version = cli.Version
 			status = daemon.Run(opts)
 			return nil
 		},
