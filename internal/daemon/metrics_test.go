@@ -31,7 +31,7 @@ func TestMetrics(t *testing.T) {
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
 		w := daemontest.NewWorld(t, bin, url)
-		b := w.StartBusy()
+		b := w.StartBusy(daemontest.FreePort(t))
 		l := func(s string) string { return strings.ReplaceAll(s, "'", `"`) }
 
 		var first string
@@ -50,9 +50,9 @@ func TestMetrics(t *testing.T) {
 		}
 
 		// Once the nodes are up, their series exist, at zero.
-		w.WaitFor("node series", func() bool {
-			return value(b.Scrape(), l(`alpenhorn_transfer_failures_total{daemon='alpha',node='archive2',reason='timeout'}`)) >= 0
-		}, b.Daemon)
+		integrity := l(`alpenhorn_transfer_failures_total{daemon='alpha',node='archive2',reason='integrity'}`)
+		w.WaitFor("node series", func() bool { return value(b.Scrape(), integrity) == 0 }, b.Daemon)
+		b.SyncCorrupt()
 
 		want := map[string]func(float64) bool{
 			l(`alpenhorn_data_index_up{daemon='alpha'}`):                                                             eq(1),
