@@ -25,6 +25,11 @@ type App struct {
 	verbosity     int
 	testIsolation bool
 	confFile      string
+	// json asks the list, show, stats, find and state commands for one
+	// JSON document instead of text.
+	json bool
+	// checkStatus makes --check exit with ExitWorkToDo when there is work.
+	checkStatus bool
 
 	stdin *bufio.Reader
 	cfg   *config.Config

@@ -75,6 +75,8 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 	verbose := fs.CountP("verbose", "v", "")
 	debug := fs.Bool("debug", false, "")
 	isolation := fs.Bool("test-isolation", false, "")
+	jsonOut := fs.Bool("json", false, "")
+	checkStatus := fs.Bool("check-status", false, "")
 	version := fs.Bool("version", false, "")
 	helpConfig := fs.Bool("help-config", false, "")
 	help := fs.BoolP("help", "h", false, "")
@@ -114,6 +116,8 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 		a.verbosity = 3 + *verbose - *quiet
 	}
 	a.testIsolation = *isolation
+	a.json = *jsonOut
+	a.checkStatus = *checkStatus
 	rest := fs.Args()
 	if len(rest) == 0 {
 		if len(args) == 0 {
