@@ -52,6 +52,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	root := newRoot(a)
 	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		a.completionGlobals(args[1:])
 		root.SetArgs(append(args[:1:1], skipGlobals(args[1:])...))
 		return a.exitCode(root.ExecuteContext(ctx))
 	}
@@ -185,6 +186,7 @@ func newRoot(a *App) *cobra.Command {
 			shell.Args = positional
 		}
 	}
+	a.addCompletions(root)
 	root.AddCommand(extension.Commands(func(ctx context.Context) (*db.DB, error) { return a.DB(ctx, false) })...)
 	return root
 }
