@@ -72,6 +72,8 @@ func TestJSON(t *testing.T) {
 		{args: []string{"node", "stats"}, array: true, n: 4, want: map[string]string{
 			"name": "string", "file_count": "number", "total_bytes": "number", "percent_full": "null|number",
 			"corrupt_files": "null", "suspect_files": "null", "missing_files": "null"}},
+		{args: []string{"node", "stats", "--host", "nowhere"}, array: true, n: 0},
+		{args: []string{"file", "find", "--node", "N3", "--corrupt"}, array: true, n: 0},
 		{args: []string{"group", "list"}, array: true, n: 4, want: map[string]string{"name": "string", "io_class": "null", "notes": "null"}},
 		{args: []string{"acq", "list"}, array: true, n: 2, want: map[string]string{"name": "string", "files": "number"}},
 		{args: []string{"file", "list"}, array: true, n: 6, want: map[string]string{
