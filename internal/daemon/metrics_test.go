@@ -91,3 +91,18 @@ func TestMetrics(t *testing.T) {
 
 func eq(want float64) func(float64) bool      { return func(v float64) bool { return v == want } }
 func atLeast(want float64) func(float64) bool { return func(v float64) bool { return v >= want } }
+
+// TestScanSummary: a scan ends with one line counting what it saw.
+func TestScanSummary(t *testing.T) {
+	bin := daemontest.BuildDaemon(t)
+	w := daemontest.NewWorld(t, bin, testdb.SQLiteURL(t))
+	n := w.Node("storage1", w.Group("storage1"), daemontest.NodeSpec{Host: "alpha"})
+	w.InitNode(n)
+	w.File("2025/02/21", "23/1324.dat", "known\n", n)
+	daemontest.WriteFile(t, n, "2025/02/21/23/1325.dat", "new\n")
+	daemontest.WriteFile(t, n, "2025/02/21/meta.txt", "new\n")
+	w.Request(n, "2025/02/21", true, false)
+	d := w.StartDaemon("alpha", daemontest.Settings{Interval: 1, Level: "info"})
+	line := `Scan of "2025/02/21" on "storage1" done: 3 files seen, 2 to import, 1 already registered skipped, in `
+	w.WaitFor("the scan's summary", func() bool { return d.Logged(line) }, d)
+}
