@@ -21,6 +21,10 @@ func jsonType(v any) string {
 		return "bool"
 	case float64:
 		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
 	case string:
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && strings.HasSuffix(x, "Z") && t.Location() == time.UTC {
 			return "time"
@@ -72,6 +76,18 @@ func TestJSON(t *testing.T) {
 		{args: []string{"node", "stats"}, array: true, n: 4, want: map[string]string{
 			"name": "string", "file_count": "number", "total_bytes": "number", "percent_full": "null|number",
 			"corrupt_files": "null", "suspect_files": "null", "missing_files": "null"}},
+		{args: []string{"node", "show", "N2", "--all"}, want: map[string]string{
+			"name": "string", "group": "string", "storage_type": "string", "io_class": "string", "host": "string",
+			"username": "string", "address": "string", "root": "null", "active": "bool", "auto_import": "bool",
+			"auto_verify": "number", "max_total_bytes": "number", "min_avail_bytes": "number", "avail_bytes": "number",
+			"avail_checked": "time", "notes": "string", "io_config": "object", "stats": "object", "pending_imports": "array",
+			"outbound_transfers": "array", "auto_actions": "array"}},
+		{args: []string{"group", "show", "G1", "--transfers"}, want: map[string]string{
+			"name": "string", "io_class": "null", "notes": "null", "io_config": "null", "nodes": "array",
+			"inbound_transfers": "array", "auto_actions": "null"}},
+		{args: []string{"file", "show", "acq2/h1.dat", "--all"}, want: map[string]string{
+			"path": "string", "acq": "string", "name": "string", "size_bytes": "number", "md5": "null", "registered": "time",
+			"copies": "array", "transfers": "array"}},
 		{args: []string{"node", "stats", "--host", "nowhere"}, array: true, n: 0},
 		{args: []string{"file", "find", "--node", "N3", "--corrupt"}, array: true, n: 0},
 		{args: []string{"group", "list"}, array: true, n: 4, want: map[string]string{"name": "string", "io_class": "null", "notes": "null"}},
