@@ -88,6 +88,8 @@ func TestJSON(t *testing.T) {
 		{args: []string{"file", "show", "acq2/h1.dat", "--all"}, want: map[string]string{
 			"path": "string", "acq": "string", "name": "string", "size_bytes": "number", "md5": "null", "registered": "time",
 			"copies": "array", "transfers": "array"}},
+		{args: []string{"acq", "show", "acq2", "--show-groups", "--show-nodes"}, want: map[string]string{
+			"name": "string", "file_count": "number", "total_bytes": "number", "groups": "array", "nodes": "array"}},
 		{args: []string{"node", "stats", "--host", "nowhere"}, array: true, n: 0},
 		{args: []string{"file", "find", "--node", "N3", "--corrupt"}, array: true, n: 0},
 		{args: []string{"group", "list"}, array: true, n: 4, want: map[string]string{"name": "string", "io_class": "null", "notes": "null"}},

@@ -198,3 +198,41 @@ func fileShowDoc(g *gorm.DB, f *db.ArchiveFile, nodes, transfers bool) (*fileSho
 	}
 	return doc, nil
 }
+
+type shareJSON struct {
+	Name       string `json:"name"`
+	Files      int64  `json:"files"`
+	TotalBytes *int64 `json:"total_bytes"`
+}
+
+type acqShowJSON struct {
+	Name       string      `json:"name"`
+	FileCount  int64       `json:"file_count"`
+	TotalBytes *int64      `json:"total_bytes"`
+	Groups     []shareJSON `json:"groups"`
+	Nodes      []shareJSON `json:"nodes"`
+}
+
+// acqShowDoc is acq show's document: the totals, and the present copies
+// per group (--show-groups) and per node (--show-nodes).
+func acqShowDoc(g *gorm.DB, acq *db.ArchiveAcq, count int64, size *int64, groups, nodes bool) (*acqShowJSON, error) {
+	doc := &acqShowJSON{Name: acq.Name, FileCount: count, TotalBytes: size}
+	for _, s := range []struct {
+		on      bool
+		byGroup bool
+		dst     *[]shareJSON
+	}{{groups, true, &doc.Groups}, {nodes, false, &doc.Nodes}} {
+		if !s.on {
+			continue
+		}
+		shares, err := index.AcqShares(g, acq.ID, s.byGroup)
+		if err != nil {
+			return nil, err
+		}
+		*s.dst = make([]shareJSON, len(shares))
+		for i, sh := range shares {
+			(*s.dst)[i] = shareJSON{Name: sh.Name, Files: sh.Count, TotalBytes: sh.Size}
+		}
+	}
+	return doc, nil
+}
