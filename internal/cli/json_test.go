@@ -90,6 +90,12 @@ func TestJSON(t *testing.T) {
 			"copies": "array", "transfers": "array"}},
 		{args: []string{"acq", "show", "acq2", "--show-groups", "--show-nodes"}, want: map[string]string{
 			"name": "string", "file_count": "number", "total_bytes": "number", "groups": "array", "nodes": "array"}},
+		{args: []string{"acq", "files", "acq2"}, array: true, n: 4, want: map[string]string{
+			"name": "string", "size_bytes": "null|number", "md5": "null", "state": "null", "node": "null", "size_on_node_bytes": "null"}},
+		{args: []string{"acq", "files", "acq2", "--node", "N1"}, array: true, n: 4, want: map[string]string{
+			"name": "string", "size_bytes": "null|number", "md5": "null", "state": "string", "node": "null", "size_on_node_bytes": "null"}},
+		{args: []string{"acq", "files", "acq2", "--group", "G1", "--show-removed"}, array: true, n: 4, want: map[string]string{
+			"name": "string", "size_bytes": "null|number", "md5": "null", "state": "string", "node": "string", "size_on_node_bytes": "null"}},
 		{args: []string{"node", "stats", "--host", "nowhere"}, array: true, n: 0},
 		{args: []string{"file", "find", "--node", "N3", "--corrupt"}, array: true, n: 0},
 		{args: []string{"group", "list"}, array: true, n: 4, want: map[string]string{"name": "string", "io_class": "null", "notes": "null"}},

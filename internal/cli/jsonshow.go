@@ -236,3 +236,28 @@ func acqShowDoc(g *gorm.DB, acq *db.ArchiveAcq, count int64, size *int64, groups
 	}
 	return doc, nil
 }
+
+type acqFileJSON struct {
+	Name        string  `json:"name"`
+	SizeBytes   *int64  `json:"size_bytes"`
+	MD5         *string `json:"md5"`
+	State       *string `json:"state"`
+	Node        *string `json:"node"`
+	BytesOnNode *int64  `json:"size_on_node_bytes"`
+}
+
+// acqFilesDoc is acq files' document; state, node and size_on_node_bytes
+// are null where the text has no such column.
+func acqFilesDoc(rows []acqFileRow) []acqFileJSON {
+	out := make([]acqFileJSON, len(rows))
+	for i, r := range rows {
+		out[i] = acqFileJSON{Name: r.name, SizeBytes: r.size, MD5: r.md5, BytesOnNode: r.nodeSize}
+		if r.state != "" {
+			out[i].State = &r.state
+		}
+		if r.node != "" && r.node != "-" {
+			out[i].Node = &r.node
+		}
+	}
+	return out
+}
