@@ -37,15 +37,16 @@ func acqFilesCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var t format.Table
+		var rows []acqFileRow
+		headers := []string{"Name", "Size", "MD5"}
 		switch {
 		case node.v != "":
 			n, err := resolveNode(d, g, node.v, "No such Storage Node: %s")
 			if err != nil {
 				return err
 			}
-			t, err = acqFilesOnNode(g, acq.ID, n.ID, showRemoved)
-			if err != nil {
+			headers = []string{"Name", "Size", "Node State", "Size on Node", "MD5"}
+			if rows, err = acqFilesOnNode(g, acq.ID, n.ID, showRemoved); err != nil {
 				return err
 			}
 		case group.v != "":
@@ -53,8 +54,8 @@ func acqFilesCommand(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t, err = acqFilesInGroup(g, acq.ID, grp.ID, showRemoved)
-			if err != nil {
+			headers = []string{"Name", "Size", "Group State", "Node", "MD5"}
+			if rows, err = acqFilesInGroup(g, acq.ID, grp.ID, showRemoved); err != nil {
 				return err
 			}
 		default:
@@ -62,10 +63,16 @@ func acqFilesCommand(a *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t.Headers = []string{"Name", "Size", "MD5"}
 			for _, f := range files {
-				t.Rows = append(t.Rows, []any{f.Name, format.Bytes(f.SizeB), f.MD5Sum})
+				rows = append(rows, acqFileRow{name: f.Name, size: f.SizeB, md5: f.MD5Sum})
 			}
+		}
+		if a.json {
+			return a.emit(acqFilesDoc(rows))
+		}
+		t := format.Table{Headers: headers}
+		for _, r := range rows {
+			t.Rows = append(t.Rows, r.cells(node.v != "", group.v != ""))
 		}
 		if len(t.Rows) == 0 {
 			a.Echo("No files.")
@@ -80,42 +87,65 @@ func acqFilesCommand(a *App) *cobra.Command {
 	return cmd
 }
 
-// acqFilesOnNode tabulates the acquisition's copies on a node.
-func acqFilesOnNode(g *gorm.DB, acqID, nodeID int64, showRemoved bool) (format.Table, error) {
-	t := format.Table{Headers: []string{"Name", "Size", "Node State", "Size on Node", "MD5"}}
+// acqFileRow is a file of acq files and, with --node, its copy's state
+// and size there or, with --group, its state in the group and the node
+// that state comes from.
+type acqFileRow struct {
+	name     string
+	size     *int64
+	md5      *string
+	state    string
+	nodeSize *int64
+	node     string
+}
+
+// cells are the row's table cells for the --node or --group columns.
+func (r acqFileRow) cells(onNode, inGroup bool) []any {
+	switch {
+	case onNode:
+		return []any{r.name, format.Bytes(r.size), r.state, format.Bytes(r.nodeSize), r.md5}
+	case inGroup:
+		return []any{r.name, format.Bytes(r.size), r.state, r.node, r.md5}
+	}
+	return []any{r.name, format.Bytes(r.size), r.md5}
+}
+
+// acqFilesOnNode lists the acquisition's copies on a node.
+func acqFilesOnNode(g *gorm.DB, acqID, nodeID int64, showRemoved bool) ([]acqFileRow, error) {
 	copies, err := index.AcqCopiesOnNode(g, acqID, nodeID)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
+	var rows []acqFileRow
 	for _, c := range copies {
 		state := c.State()
 		if state == "Removed" && !showRemoved {
 			continue
 		}
-		t.Rows = append(t.Rows, []any{c.File.Name, format.Bytes(c.File.SizeB), state, format.Bytes(c.SizeB), c.File.MD5Sum})
+		rows = append(rows, acqFileRow{name: c.File.Name, size: c.File.SizeB, md5: c.File.MD5Sum, state: state, nodeSize: c.SizeB})
 	}
-	return t, nil
+	return rows, nil
 }
 
-// acqFilesInGroup tabulates the state in a group of each file of the
+// acqFilesInGroup lists the state in a group of each file of the
 // acquisition that has a copy record there.
-func acqFilesInGroup(g *gorm.DB, acqID, groupID int64, showRemoved bool) (format.Table, error) {
-	t := format.Table{Headers: []string{"Name", "Size", "Group State", "Node", "MD5"}}
-	rows, err := index.AcqCopiesInGroup(g, acqID, groupID)
+func acqFilesInGroup(g *gorm.DB, acqID, groupID int64, showRemoved bool) ([]acqFileRow, error) {
+	copies, err := index.AcqCopiesInGroup(g, acqID, groupID)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
-	states, _ := index.FoldGroupStates(rows, byFile)
+	states, _ := index.FoldGroupStates(copies, byFile)
 	files, err := index.AcqFiles(g, acqID)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
+	var rows []acqFileRow
 	for _, f := range files {
 		s := states[f.ID]
 		if s == nil || (s.State() == db.HasNo && !showRemoved) {
 			continue
 		}
-		t.Rows = append(t.Rows, []any{f.Name, format.Bytes(f.SizeB), acqGroupWords[s.State()], nodeName(*s), f.MD5Sum})
+		rows = append(rows, acqFileRow{name: f.Name, size: f.SizeB, md5: f.MD5Sum, state: acqGroupWords[s.State()], node: nodeName(*s)})
 	}
-	return t, nil
+	return rows, nil
 }

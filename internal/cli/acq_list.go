@@ -38,6 +38,9 @@ func acqListCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			return a.emit(acqsDoc(rows))
+		}
 		if len(rows) == 0 {
 			a.Echo("No acquisitions")
 			return nil

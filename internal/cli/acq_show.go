@@ -25,6 +25,13 @@ func acqShowCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			doc, err := acqShowDoc(g, acq, count, size, showGroups, showNodes)
+			if err != nil {
+				return err
+			}
+			return a.emit(doc)
+		}
 		a.Echo("Acquisition: %s", acq.Name)
 		a.Echo(" File Count: %d", count)
 		a.Echo(" Total Size: %s", format.Bytes(size))

@@ -25,6 +25,11 @@ type App struct {
 	verbosity     int
 	testIsolation bool
 	confFile      string
+	// json asks the list, show, stats, find and state commands for one
+	// JSON document instead of text.
+	json bool
+	// checkStatus makes --check exit with ExitWorkToDo when there is work.
+	checkStatus bool
 
 	stdin *bufio.Reader
 	cfg   *config.Config
@@ -73,7 +78,7 @@ func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
 		d.OnFailover = func(_ context.Context, from, to string, err error) {
 			fmt.Fprintln(a.Stderr, db.FailoverMessage(from, to, d.Redact(fmt.Sprint(err))))
 		}
-		if d.GiveUpAfter, err = waitLimit(cfg); err != nil {
+		if d.GiveUpAfter, err = cfg.WaitLimit(); err != nil {
 			d.Close()
 			return nil, err
 		}

@@ -81,7 +81,13 @@ func fileCreateCommand(a *App) *cobra.Command {
 			if prefix.v != "" {
 				local = prefix.v + "/" + local
 			}
-			if sum, bytes, err = scanLocalFile(ctx, normalisePath(local)); err != nil {
+			// Hashing reports no position: a spinner shows it is alive.
+			bar := a.newProgress("Hashing "+local, -1, false)
+			stop := bar.spin()
+			sum, bytes, err = scanLocalFile(ctx, normalisePath(local))
+			stop()
+			bar.clear()
+			if err != nil {
 				return err
 			}
 		}

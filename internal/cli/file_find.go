@@ -37,6 +37,9 @@ func fileFindCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			return a.emit(foundDoc(found))
+		}
 		if len(found) == 0 {
 			a.Echo("No match.")
 			return nil

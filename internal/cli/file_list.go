@@ -62,6 +62,9 @@ func fileListCommand(a *App) *cobra.Command {
 			}
 		}
 		sel, nothing, err := l.selection(g)
+		if err == nil && nothing && a.json {
+			return a.emit([]fileJSON{})
+		}
 		if err != nil || nothing {
 			return err
 		}
@@ -74,6 +77,9 @@ func fileListCommand(a *App) *cobra.Command {
 		}
 		if sel == nil {
 			sel = index.AllFiles()
+		}
+		if a.json {
+			return l.emitJSON(a, g, sel)
 		}
 		if !details {
 			return l.printPaths(a, g, sel)

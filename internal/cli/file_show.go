@@ -27,6 +27,13 @@ func fileShowCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			doc, err := fileShowDoc(g, file, nodes, transfers)
+			if err != nil {
+				return err
+			}
+			return a.emit(doc)
+		}
 		size, md5 := "unknown", "-"
 		if file.SizeB != nil {
 			size = format.BytesInt(*file.SizeB)

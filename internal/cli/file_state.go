@@ -106,6 +106,9 @@ func (a *App) reportFileState(cmd *cobra.Command, path, nodeName string) error {
 	if err != nil {
 		return err
 	}
+	if a.json {
+		return a.emit(copyStateDoc(path, nodeName, cp))
+	}
 	a.Echo("%s", copyStateWords(cp))
 	return nil
 }

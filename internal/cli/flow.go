@@ -6,6 +6,12 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
 )
 
+// ExitWorkToDo is the exit status of --check (group sync, node sync, node
+// clean, node verify) when there is something to do, under the global
+// option --check-status; with nothing to do it is 0. Without the option
+// --check exits 0 either way, as the Python alpenhorn does.
+const ExitWorkToDo = 3
+
 // phase is one pass of a check/confirm/update command: in check mode it
 // reports what would happen ("Would sync ..."); in update mode it does it.
 // first is true for the first pass shown to the user, which alone prints
@@ -19,12 +25,17 @@ func (a *App) confirmFlow(cmd *cobra.Command, check, force, listOnStdin bool, ru
 	if err := notBoth(cmd, "check", check, "force", force); err != nil {
 		return err
 	}
+	asked := check
 	check = stdinCheck(check, force, listOnStdin)
 	if force {
 		_, err := run(true, true)
 		return err
 	}
 	nothing, err := run(false, true)
+	if err == nil && asked && !nothing && a.checkStatus {
+		// Scripts tell "work to do" from "nothing to do" by the status.
+		return &silentExit{ExitWorkToDo}
+	}
 	if err != nil || check || nothing {
 		return err
 	}

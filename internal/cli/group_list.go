@@ -19,6 +19,9 @@ func groupListCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			return a.emit(groupsDoc(groups))
+		}
 		if len(groups) == 0 {
 			a.Echo("No storage groups found.")
 			return nil

@@ -27,6 +27,13 @@ func groupShowCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			doc, err := groupShowDoc(g, group, transfers, actions)
+			if err != nil {
+				return err
+			}
+			return a.emit(doc)
+		}
 		a.Echo("Storage Group: %s", group.Name)
 		a.Echo("        Notes: %s", orDefault(group.Notes, ""))
 		a.Echo("    I/O Class: %s", orDefault(group.IOClass, "Default"))

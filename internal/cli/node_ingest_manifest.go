@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"gorm.io/gorm"
@@ -89,22 +87,19 @@ func (a *App) runIngestManifest(ctx context.Context, nodeName, manifestPath, rec
 		return fmt.Errorf("manifest %s was written by this data index", manifestPath)
 	}
 
-	var bar *progressBar
-	if a.verbosity >= 3 && isTerminal(a.Stdout) {
-		bar = &progressBar{w: a.Stdout, label: "Ingesting manifest", total: len(m.Files)}
-		in.progress = bar.update
-		bar.redraw()
+	bar := a.newProgress("Ingesting manifest", int64(len(m.Files)), false)
+	if bar != nil {
+		in.progress = bar.set
 	}
 	in.report = func(line string) {
 		bar.clear()
 		a.Echo("%s", line)
-		bar.redraw()
 	}
-	runErr := in.run(ctx)
+	if err := in.run(ctx); err != nil {
+		bar.clear()
+		return err
+	}
 	bar.finish()
-	if runErr != nil {
-		return runErr
-	}
 	n := len(m.Files)
 	a.Echo("Ingested %d/%d files, %d/%d already existed, %d failed.", in.ingested, n, in.existed, n, in.failed)
 
@@ -327,64 +322,4 @@ func registeredWith(sum *string) string {
 		return "registered here without an MD5 sum"
 	}
 	return "registered here with MD5 sum " + *sum
-}
-
-// isTerminal reports whether w is a character device, as a terminal is.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// progressBar draws "Ingesting manifest:  50%|█████     | 2/4" on a
-// terminal, in place. Its methods do nothing on a nil bar.
-type progressBar struct {
-	w     io.Writer
-	label string
-	total int
-	done  int
-	shown int // the count last drawn
-	drawn time.Time
-}
-
-const barWidth = 30
-
-func (p *progressBar) update(done int) {
-	p.done = done
-	// Redrawn at most ten times a second: files that exist already go by
-	// much faster than a terminal needs.
-	if done == p.total || time.Since(p.drawn) >= 100*time.Millisecond {
-		p.redraw()
-	}
-}
-
-func (p *progressBar) redraw() {
-	if p == nil {
-		return
-	}
-	p.drawn, p.shown = time.Now(), p.done
-	frac := 1.0
-	if p.total > 0 {
-		frac = float64(p.done) / float64(p.total)
-	}
-	full := int(frac * barWidth)
-	fmt.Fprintf(p.w, "\r%s: %3d%%|%s%s| %d/%d", p.label, int(frac*100), strings.Repeat("█", full), strings.Repeat(" ", barWidth-full), p.done, p.total)
-}
-
-func (p *progressBar) clear() {
-	if p != nil {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
-}
-
-func (p *progressBar) finish() {
-	if p != nil {
-		if p.shown != p.done {
-			p.redraw()
-		}
-		fmt.Fprintln(p.w)
-	}
 }

@@ -48,15 +48,13 @@ func TestIngestManifestProgressBar(t *testing.T) {
 		io.Copy(&screen, master) // ends with EIO once the terminal is closed
 		close(done)
 	}()
-	var errb bytes.Buffer
 	code := Main([]string{"--test-isolation", "--conf", writeConfig(t, s.dst.url), "node", "ingest-manifest", "transport1", "--manifest", s.manifest},
-		strings.NewReader(""), tty, &errb)
+		strings.NewReader(""), tty, tty)
 	tty.Close()
 	<-done
 	out := screen.String()
-	if code != 0 || !strings.Contains(out, "\rIngesting manifest:   0%|"+strings.Repeat(" ", barWidth)+"| 0/4") ||
-		!strings.Contains(out, "\rIngesting manifest: 100%|"+strings.Repeat("█", barWidth)+"| 4/4\r\n") ||
+	if code != 0 || !strings.Contains(out, "Ingesting manifest") || !strings.Contains(out, "(4/4") ||
 		!strings.Contains(out, "Ingested 4/4 files, 0/4 already existed, 0 failed.\r\n") {
-		t.Errorf("exit %d, terminal shows %q, stderr %q", code, out, errb.String())
+		t.Errorf("exit %d, terminal shows %q", code, out)
 	}
 }

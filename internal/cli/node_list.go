@@ -15,6 +15,9 @@ func nodeListCommand(a *App) *cobra.Command {
 	var f nodeFilter
 	cmd := leaf("list", "List storage nodes", func(cmd *cobra.Command, args []string) error {
 		_, nodes, err := f.nodes(a, cmd)
+		if a.json && err == nil {
+			return a.emit(nodesDoc(nodes))
+		}
 		if err != nil || len(nodes) == 0 {
 			return err
 		}
@@ -76,7 +79,7 @@ func (f *nodeFilter) nodes(a *App, cmd *cobra.Command) (*gorm.DB, []db.StorageNo
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(nodes) == 0 {
+	if len(nodes) == 0 && !a.json {
 		a.Echo("no nodes")
 	}
 	return tx, nodes, nil

@@ -32,6 +32,13 @@ func nodeShowCommand(a *App) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if a.json {
+			doc, err := nodeShowDoc(g, node, groups[node.GroupID], stats, imports, transfers, actions)
+			if err != nil {
+				return err
+			}
+			return a.emit(doc)
+		}
 		var out report
 		showNodeHeader(&out, node, groups[node.GroupID])
 		out.add("%s", strings.TrimSuffix(format.IOConfig(node.IOConfig), "\n"))

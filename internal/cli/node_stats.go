@@ -19,12 +19,15 @@ func nodeStatsCommand(a *App) *cobra.Command {
 	var extra bool
 	cmd := leaf("stats", "Show how many files storage nodes hold", func(cmd *cobra.Command, args []string) error {
 		g, nodes, err := f.nodes(a, cmd)
-		if err != nil || len(nodes) == 0 {
+		if err != nil || (len(nodes) == 0 && !a.json) {
 			return err
 		}
 		stats, err := nodeStats(g, nodes, extra)
 		if err != nil {
 			return err
+		}
+		if a.json {
+			return a.emit(nodeStatsDoc(nodes, stats, extra))
 		}
 		t := format.Table{
 			Headers:  []string{"Name", "File Count", "Total Size", "% Full"},

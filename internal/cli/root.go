@@ -31,6 +31,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	root := newRoot(a)
 	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		a.completionGlobals(args[1:])
 		root.SetArgs(append(args[:1:1], skipGlobals(args[1:])...))
 		return a.exitCode(root.ExecuteContext(ctx))
 	}
@@ -54,6 +55,8 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 	verbose := fs.CountP("verbose", "v", "")
 	debug := fs.Bool("debug", false, "")
 	isolation := fs.Bool("test-isolation", false, "")
+	jsonOut := fs.Bool("json", false, "")
+	checkStatus := fs.Bool("check-status", false, "")
 	showVersion := fs.Bool("version", false, "")
 	helpConfig := fs.Bool("help-config", false, "")
 	help := fs.BoolP("help", "h", false, "")
@@ -93,6 +96,8 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 		a.verbosity = 3 + *verbose - *quiet
 	}
 	a.testIsolation = *isolation
+	a.json = *jsonOut
+	a.checkStatus = *checkStatus
 	rest := fs.Args()
 	if len(rest) == 0 {
 		if len(args) == 0 {
@@ -132,7 +137,7 @@ func newRoot(a *App) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "alpenhorn",
 		Short:         "Manage the alpenhorn data index",
-		Long:          "alpenhorn reads and writes the data index that alpenhornd daemons act on.\n\nGlobal options (before the command word):\n  -c, --conf FILE     read FILE after the standard configuration files\n  -q, --quiet         less output (repeatable)\n  -v, --verbose       more output (repeatable)\n      --debug         maximum verbosity\n      --test-isolation  ignore the standard configuration files\n      --version       show the version and exit\n      --help-config   explain how to configure alpenhorn",
+		Long:          "alpenhorn reads and writes the data index that alpenhornd daemons act on.\n\nGlobal options (before the command word):\n  -c, --conf FILE     read FILE after the standard configuration files\n  -q, --quiet         less output (repeatable)\n  -v, --verbose       more output (repeatable)\n      --debug         maximum verbosity\n      --test-isolation  ignore the standard configuration files\n      --json          print list, show, stats, find and state results as one JSON document\n      --check-status  with --check, exit 3 when there is work to do\n      --version       show the version and exit\n      --help-config   explain how to configure alpenhorn",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -160,6 +165,7 @@ func newRoot(a *App) *cobra.Command {
 			shell.Args = positional
 		}
 	}
+	a.addCompletions(root)
 	root.AddCommand(extension.Commands(func(ctx context.Context) (*db.DB, error) { return a.DB(ctx, false) })...)
 	applyHelp(root)
 	return root

@@ -336,6 +336,7 @@ func TestDefaults(t *testing.T) {
 		PullTimeoutBase:    300,
 		PullBytesPerSecond: 20000000,
 		PromClientPort:     0,
+		PromClientAddress:  "127.0.0.1",
 		Logging:            Logging{Level: "INFO", ModuleLevels: map[string]string{}, Stderr: true},
 	}
 	if !reflect.DeepEqual(d, want) {
@@ -384,6 +385,7 @@ logging:
 		PullTimeoutBase:    12.5,
 		PullBytesPerSecond: 0,
 		PromClientPort:     8080,
+		PromClientAddress:  "127.0.0.1",
 		Logging: Logging{
 			Level:        "WARNING",
 			ModuleLevels: map[string]string{"alpenhorn.db": "DEBUG", "peewee": "ERROR"},

@@ -35,6 +35,10 @@ type Daemon struct {
 	// PromClientPort is daemon.prom_client_port (1…65535), or 0 when unset:
 	// then no metrics exporter is started.
 	PromClientPort int
+	// PromClientAddress is daemon.prom_client_address, the address the
+	// exporter binds to; loopback unless set, so metrics are not offered to
+	// the whole network by default.
+	PromClientAddress string
 
 	Logging Logging
 }
@@ -161,6 +165,9 @@ func (c *Config) Daemon() (Daemon, error) {
 		if *k.dst, err = c.integer(k.path, k.def, k.b); err != nil {
 			return Daemon{}, err
 		}
+	}
+	if d.PromClientAddress, err = c.str("daemon.prom_client_address", "127.0.0.1", false); err != nil {
+		return Daemon{}, err
 	}
 	if d.PullTimeoutBase, err = c.float("daemon.pull_timeout_base", DefaultPullTimeoutBase); err != nil {
 		return Daemon{}, err

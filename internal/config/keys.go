@@ -51,6 +51,8 @@ var Keys = []Key{
 		Help: "A file holding the database password (its first line), used when database.url has no password. " +
 			"Keeps the password out of a config file that must be world-readable. alpenhorn-go only; " +
 			"Python alpenhorn ignores it."},
+	{Path: "database.wait_limit", Type: "number (seconds)", Default: "60",
+		Help: "How long a command waits for a data index that is unreachable (every host of database.url) or locked before it gives up with an error."},
 	{Path: "extensions", Type: "list of strings", Default: "[]", Example: "[pattern_importer]",
 		Help: "Names of the extensions to load, in order (those compiled into this build: pattern_importer, exec_detect). " +
 			"A database extension, if listed, replaces database.url."},
@@ -74,6 +76,8 @@ var Keys = []Key{
 		Help: "The slowest transfer rate expected; 0 turns transfer time-outs off."},
 	{Path: "daemon.prom_client_port", Type: "integer 1..65535", Default: "(none: no metrics)", Example: "9100",
 		Help: "Serve Prometheus metrics over HTTP at /metrics on this port."},
+	{Path: "daemon.prom_client_address", Type: "string (address)", Default: "127.0.0.1", Example: "0.0.0.0",
+		Help: "The address the metrics exporter listens on, with daemon.prom_client_port; loopback unless Prometheus scrapes from another host."},
 	{Path: "logging.level", Type: "DEBUG, INFO, WARNING, ERROR or CRITICAL", Default: "INFO",
 		Help: "The least severe records logged."},
 	{Path: "logging.stderr", Type: "boolean", Default: "(true, false when logging.file is set)", Example: "false",

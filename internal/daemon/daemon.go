@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
+	"github.com/radiocosmology/alpenhorn-go/internal/version"
 )
 
 // Options are the daemon's command-line settings.
@@ -64,7 +66,11 @@ type Daemon struct {
 	pool    *scheduler.Pool
 	env     *nodeio.Env
 	metrics *metrics.Metrics
-	watch   *watchers
+	// exporting is set when the metrics are served: only then are the
+	// data index's totals queried for them after each pass.
+	exporting     bool
+	pendingGroups map[string]int64 // groups in the last pending_requests
+	watch         *watchers
 
 	nodes     map[string]*node
 	nodeOrder []string
@@ -150,21 +156,25 @@ func Run(opts Options) int {
 	if err := dataIndex.CheckSchema(ctx); err != nil {
 		return errorf("%s", dataIndex.Redact(err.Error()))
 	}
+	m := metrics.New(cfg.Hostname)
+	m.Start(version.Version, runtime.Version())
 	// Statements wait out an outage of the data index (db.Retry); say so
 	// when one begins and ends, once each, from the thread that noticed.
 	dataIndex.OnUnavailable = func(ctx context.Context, err error) {
+		m.IndexUp.Set(0)
 		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warnf("Database unavailable: %s.  Waiting for it.", dataIndex.Redact(err.Error()))
 	}
 	dataIndex.OnAvailable = func(ctx context.Context, down time.Duration) {
+		m.IndexUp.Set(1)
 		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Infof("Database available again after %s.", format.DeltaT(down.Seconds()))
 	}
 	dataIndex.OnFailover = func(ctx context.Context, from, to string, err error) {
 		logging.FromContext(ctx, logging.LoggerDaemonUpdate).Warn(db.FailoverMessage(from, to, dataIndex.Redact(fmt.Sprint(err))))
 	}
 
-	m := metrics.New(cfg.Hostname)
-	if !opts.Once && cfg.PromClientPort > 0 {
-		stop, err := m.Serve(cfg.PromClientPort)
+	exporting := !opts.Once && cfg.PromClientPort > 0
+	if exporting {
+		stop, err := m.Serve(cfg.PromClientAddress, cfg.PromClientPort)
 		if err != nil {
 			log.WithError(err).Error("Fatal error!")
 			return exitError
@@ -172,7 +182,7 @@ func Run(opts Options) int {
 		defer stop()
 	}
 
-	d := &Daemon{cfg: cfg, db: dataIndex, metrics: m, nodes: map[string]*node{}, groups: map[string]*group{}, available: map[string]bool{}}
+	d := &Daemon{cfg: cfg, db: dataIndex, metrics: m, exporting: exporting, nodes: map[string]*node{}, groups: map[string]*group{}, available: map[string]bool{}}
 	d.queue = scheduler.NewQueue(threads{})
 	if serialOnly {
 		log.Warn("Database is not threadsafe: forcing serial I/O.")
@@ -259,6 +269,12 @@ func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 		log.Infof("Main loop execution was %s.", format.DeltaT(elapsed.Seconds()))
 		d.metrics.MainLoopTime.Set(elapsed.Seconds())
 		d.metrics.MainLoops.Inc()
+		if err := d.observe(ctx, elapsed); err != nil {
+			if ctx.Err() != nil {
+				return d.signalled(ctx), nil
+			}
+			return exitError, err
+		}
 		log.Info(d.pool.Stats().String())
 
 		interval := time.Duration(d.cfg.UpdateInterval) * time.Second
@@ -402,6 +418,7 @@ func (d *Daemon) pass(ctx context.Context) error {
 		if !n.available && !n.lock.refused {
 			log.Infof("Node \"%s\" now available.", row.Name)
 			d.metrics.NodeAvailable.WithLabelValues(row.Name).Set(1)
+			d.metrics.AddNode(row.Name)
 		}
 		if !n.reinit(ctx, row) {
 			n.available = false

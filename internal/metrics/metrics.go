@@ -18,8 +18,10 @@ import (
 
 const namespace = "alpenhorn"
 
-// Metrics are the daemon's own metrics. A series appears once it has been
-// set or incremented.
+// Metrics are the daemon's own metrics. The Python daemon's series appear
+// once they have been set or incremented; the others (build info onwards)
+// exist from the start, or from when their node is first available, at
+// zero, so that alerts on them work from the first scrape.
 type Metrics struct {
 	Registry *prometheus.Registry
 
@@ -43,7 +45,37 @@ type Metrics struct {
 	DeletedFiles       *prometheus.CounterVec // node
 	DeletedBytes       *prometheus.CounterVec // node
 	HashRunning        prometheus.Gauge
+
+	BuildInfo *prometheus.GaugeVec // version, goversion
+	// IndexUp is 1 while the data index answers, 0 during an outage.
+	IndexUp             prometheus.Gauge
+	LastSuccessfulPass  prometheus.Gauge
+	PassDuration        prometheus.Histogram
+	NodeFreeBytes       *prometheus.GaugeVec   // node
+	NodeUsedBytes       *prometheus.GaugeVec   // node
+	NodeCopies          *prometheus.GaugeVec   // node, state
+	VerificationResults *prometheus.CounterVec // node, result
+	TransferFailures    *prometheus.CounterVec // node, reason
+	PendingRequests     *prometheus.GaugeVec   // group
 }
+
+// CopyStates names the has_file states in the state label of
+// alpenhorn_node_copies.
+var CopyStates = map[string]string{"Y": "present", "M": "suspect", "X": "corrupt", "N": "absent"}
+
+// Verification outcomes (result label of verification_results_total), by
+// the has_file state a check leaves.
+var verifyResults = map[string]string{"Y": "good", "X": "corrupt", "N": "missing"}
+
+// Failure reasons (reason label of transfer_failures_total).
+const (
+	FailIntegrity     = "integrity"      // arrived, but not as recorded
+	FailSourceSuspect = "source_suspect" // the source copy may be bad
+	FailTimeout       = "timeout"        // the pull's time limit ran out
+	FailError         = "error"          // anything else
+)
+
+var failReasons = []string{FailIntegrity, FailSourceSuspect, FailTimeout, FailError}
 
 // New creates the metrics of the daemon running as host, registered with a
 // registry of their own that also carries the Go runtime and process
@@ -88,6 +120,53 @@ func New(host string) *Metrics {
 		DeletedFiles:       counterVec("deleted_files", "Count of deleted files", "node"),
 		DeletedBytes:       counterVec("deleted_bytes", "Size of deleted files", "node"),
 		HashRunning:        gauge("hash_running_count", "Count of in-progress MD5 computations"),
+
+		BuildInfo:           gaugeVec("build_info", "Always 1; the labels name the alpenhornd release and Go version", "version", "goversion"),
+		IndexUp:             gauge("data_index_up", "1 while the data index (database) answers, 0 during an outage"),
+		LastSuccessfulPass:  gauge("last_successful_pass_timestamp_seconds", "Unix time the last update pass completed; 0 before the first"),
+		PassDuration:        histogram(reg, labels, "pass_duration_seconds", "Duration of completed update passes"),
+		NodeFreeBytes:       gaugeVec("node_free_bytes", "Free space on a node, as last measured", "node"),
+		NodeUsedBytes:       gaugeVec("node_used_bytes", "Total size of the files present on a node", "node"),
+		NodeCopies:          gaugeVec("node_copies", "File copies recorded on a node, by has_file state", "node", "state"),
+		VerificationResults: counterVec("verification_results", "Outcomes of copy verifications", "node", "result"),
+		TransferFailures:    counterVec("transfer_failures", "Failed pulls into a node, by reason", "node", "reason"),
+		PendingRequests:     gaugeVec("pending_requests", "Copy requests into a group not yet completed or cancelled", "group"),
+	}
+}
+
+func histogram(reg *prometheus.Registry, labels prometheus.Labels, name, help string) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, ConstLabels: labels,
+		Buckets: []float64{0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}})
+	reg.MustRegister(h)
+	return h
+}
+
+// Start records the build and that the data index answered at start-up.
+func (m *Metrics) Start(version, goVersion string) {
+	m.BuildInfo.WithLabelValues(version, goVersion).Set(1)
+	m.IndexUp.Set(1)
+}
+
+// AddNode creates the per-node series of node at zero, so that a rate or
+// an alert on them has a series before the first event.
+func (m *Metrics) AddNode(node string) {
+	for _, r := range verifyResults {
+		m.VerificationResults.WithLabelValues(node, r)
+	}
+	for _, r := range failReasons {
+		m.TransferFailures.WithLabelValues(node, r)
+	}
+	for _, s := range CopyStates {
+		m.NodeCopies.WithLabelValues(node, s)
+	}
+	m.NodeUsedBytes.WithLabelValues(node)
+}
+
+// Verified counts a verification of a copy on node that left it in
+// has_file state has.
+func (m *Metrics) Verified(node, has string) {
+	if r, ok := verifyResults[has]; ok {
+		m.VerificationResults.WithLabelValues(node, r).Inc()
 	}
 }
 
@@ -165,11 +244,12 @@ func (c *schedulerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(serialLoops, prometheus.CounterValue, float64(loops))
 }
 
-// Serve starts the exporter on port, answering on every path, as the Python
-// client does. It returns once the port is bound; the server runs until the
-// returned function is called.
-func (m *Metrics) Serve(port int) (stop func() error, err error) {
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+// Serve starts the exporter on address and port, answering on every path,
+// as the Python client does. An empty address means every interface. It
+// returns once the port is bound; the server runs until the returned
+// function is called.
+func (m *Metrics) Serve(address string, port int) (stop func() error, err error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(address, strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
 	}

@@ -90,6 +90,7 @@ func (n *DefaultNode) check(ctx context.Context, copy *db.ArchiveFileCopy) error
 	if err != nil {
 		return err
 	}
+	n.env.Metrics.Verified(node.Name, string(has))
 	if satisfied {
 		log.Infof("Pull request for %s into group %s satisfied by the copy on node %s.", name, groupName(node), node.Name)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/extension"
+	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
@@ -453,6 +454,8 @@ func (s *scanner) scan(ctx context.Context, path string) error {
 	}
 
 	log.Infof("Scanning \"%s\" on \"%s\" for new files.", path, row.Name)
+	start := time.Now()
+	seen := 0
 	var found []string
 	lastParent := ""
 	err = nio.FileWalk(ctx, path, func(abs string) error {
@@ -460,6 +463,7 @@ func (s *scanner) scan(ctx context.Context, path string) error {
 		if err != nil {
 			return nil
 		}
+		seen++
 		if parent := filepath.Dir(rel); parent != lastParent {
 			log.Infof("Scanning \"%s\".", parent)
 			lastParent = parent
@@ -477,6 +481,8 @@ func (s *scanner) scan(ctx context.Context, path string) error {
 		}
 		return err
 	}
+	log.Infof("Scan of \"%s\" on \"%s\" done: %d files seen, %d to import, %d already registered skipped, in %s.",
+		path, row.Name, seen, len(found), seen-len(found), format.DeltaT(time.Since(start).Seconds()))
 	return s.queue(ctx, found)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 	"github.com/radiocosmology/alpenhorn-go/internal/index"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
+	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
 	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
 )
@@ -534,12 +535,13 @@ func (n *DefaultNode) running(method transfer.Method, remote string) func() {
 func (n *DefaultNode) pullFailed(ctx context.Context, req *db.ArchiveFileCopyRequest, terr error) error {
 	log := logging.FromContext(ctx, logging.LoggerIOUtil)
 	env := n.env
-	transfers := func(result string) {
+	var te *transfer.Error
+	transfers := func(result, reason string) {
 		env.Metrics.Transfers.WithLabelValues(result, req.NodeFrom.Name, req.GroupTo.Name).Inc()
+		env.Metrics.TransferFailures.WithLabelValues(n.Row().Name, reason).Inc()
 	}
 	suspect := func() error { return index.MarkSourceSuspect(ctx, env.DB, req.FileID, req.NodeFromID) }
 
-	var te *transfer.Error
 	output := terr.Error()
 	if errors.As(terr, &te) {
 		output = te.Output
@@ -553,17 +555,21 @@ func (n *DefaultNode) pullFailed(ctx context.Context, req *db.ArchiveFileCopyReq
 		// final name.
 		log.Errorf("MD5 mismatch on node %s; Marking source file %s on node %d suspect.", n.Row().Name, req.File.Name, req.NodeFromID)
 		log.Infof("Output: %s", output)
-		transfers("integrity")
+		transfers("integrity", metrics.FailIntegrity)
 		return suspect()
 	case transfer.SourceSuspect(terr):
 		log.Error("Copy failed.  Marking source file suspect.")
 		log.Infof("Output: %s", output)
-		transfers("check_src")
+		transfers("check_src", metrics.FailSourceSuspect)
 		return suspect()
 	}
 	log.Error("Copy failed")
 	log.Infof("Output: %s", output)
-	transfers("failure")
+	reason := metrics.FailError
+	if te != nil && te.TimedOut {
+		reason = metrics.FailTimeout
+	}
+	transfers("failure", reason)
 	return nil
 }
 

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress is a progress bar drawn on a terminal; its methods do nothing
+// on a nil bar, which is what commands get when output is not a terminal
+// (pipes, files, tests), is silenced by -q, or is --json.
+type progress struct{ bar *progressbar.ProgressBar }
+
+// newProgress returns a bar of total steps labelled label, on stderr
+// when that is a terminal; total -1 draws a spinner for work of unknown
+// length. bytes shows the steps as sizes.
+func (a *App) newProgress(label string, total int64, bytes bool) *progress {
+	if a.verbosity < 3 || a.json || !isTerminal(a.Stderr) {
+		return nil
+	}
+	w := a.Stderr
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100 * time.Millisecond),
+		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }),
+	}
+	if bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true))
+	}
+	p := &progress{progressbar.NewOptions64(total, opts...)}
+	p.bar.RenderBlank()
+	return p
+}
+
+// set records that done steps are complete.
+func (p *progress) set(done int) {
+	if p != nil {
+		p.bar.Set(done)
+	}
+}
+
+// spin keeps a spinner turning until the returned function is called.
+func (p *progress) spin() (stop func()) {
+	if p == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.bar.Add(1)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// clear takes the bar off the screen, before a line of output; the next
+// update draws it again.
+func (p *progress) clear() {
+	if p != nil {
+		p.bar.Clear()
+	}
+}
+
+// finish draws the bar complete and ends its line.
+func (p *progress) finish() {
+	if p != nil {
+		p.bar.Finish()
+	}
+}
+
+// isTerminal reports whether w is a character device, as a terminal is.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
