@@ -11,7 +11,7 @@ set -eu
 purpose=${1:?usage: ensure-packages.sh demo|test}
 case $purpose in
 demo) packages="openssh-server openssh-client rsync util-linux" ;;
-test) packages="mariadb-server openssh-server openssh-client rsync util-linux iproute2" ;;
+test) packages="mariadb-server galera-4 prometheus openssh-server openssh-client rsync util-linux iproute2" ;;
 *)
 	echo "usage: ensure-packages.sh demo|test" >&2
 	exit 2
@@ -28,13 +28,18 @@ program_of() {
 	util-linux) echo ionice ;;
 	iproute2) echo ip ;;
 	mariadb-server) echo mariadbd ;;
+	prometheus) echo promtool ;;
 	esac
 }
 
 PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"
 missing=
 for p in $packages; do
-	if command -v "$(program_of "$p")" >/dev/null 2>&1; then
+	# galera-4 is a library for mariadbd, not a program.
+	if [ "$p" = galera-4 ] && [ -e /usr/lib/galera/libgalera_smm.so ]; then
+		continue
+	fi
+	if [ "$p" != galera-4 ] && command -v "$(program_of "$p")" >/dev/null 2>&1; then
 		continue
 	fi
 	missing="$missing $p"
