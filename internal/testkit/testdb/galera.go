@@ -319,7 +319,11 @@ func launchCluster(bin, installer, provider string) (*Cluster, error) {
 				";ist.recv_addr=127.0.0.1:" + strconv.Itoa(ports[i][2]) + ";gcache.size=32M",
 			"--binlog-format=ROW",
 			"--innodb-autoinc-lock-mode=2",
-			"--wsrep-slave-threads=2",
+			// One applier thread (the default): with more, a DDL and
+			// the inserts that follow it can be applied in parallel
+			// and block each other for good (MariaDB 10.11's "MDL
+			// BF-BF conflict").
+			"--wsrep-slave-threads=1",
 		}
 		var prepErr error
 		if i == 0 {
