@@ -416,6 +416,11 @@ func Retryable(err error) bool {
 		strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe")
 }
 
+// LongestRetryWait bounds Retry's wait between two tries, jitter
+// included, so that a data index back for a few seconds is seen, and the
+// outage ends, within that time.
+const LongestRetryWait = 6400 * time.Millisecond
+
 // Retry runs fn until it succeeds, fails with an error that is not
 // retryable, or ctx ends. fn must be safe to repeat: one statement, or a
 // whole transaction that rolled back. The waits between tries double, and
@@ -440,7 +445,7 @@ func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 		select {
 		case <-ctx.Done():
 			return marked(err)
-		case <-time.After(jitter(delay)):
+		case <-time.After(min(jitter(delay), LongestRetryWait)):
 		}
 		if delay < 5*time.Second {
 			delay *= 2

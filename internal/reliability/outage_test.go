@@ -156,7 +156,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}()
 
 	for i := 0; i < outages; i++ {
-		// Longer than db.Retry's longest wait between attempts (6.4 s),
+		// Longer than db.Retry's longest wait between attempts (db.LongestRetryWait),
 		// so that each daemon sees the server back before the next
 		// outage, however quickly it restarts.
 		time.Sleep(time.Duration(7000+rng.IntN(3000)) * time.Millisecond)
