@@ -202,6 +202,17 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The work may be done before the last outage ends: wait until each
+	// daemon has reached the data index again (its next try comes within
+	// db.LongestRetryWait) before stopping it.
+	w.WaitFor("the daemons to see the data index back", func() bool {
+		for _, d := range []*daemontest.Daemon{alpha, beta} {
+			if d.CountLogged("Database available again after ") < d.CountLogged("Database unavailable: ") {
+				return false
+			}
+		}
+		return true
+	}, alpha, beta)
 	cancel()
 	readers.Wait()
 	alpha.Stop(syscall.SIGTERM)
