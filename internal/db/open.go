@@ -293,34 +293,6 @@ func writable(path string) bool {
 // would read otherwise.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
-// sqliteReadOnly reports whether a file this process may not write must be
-// read as immutable: a file in WAL mode can only be read with its -wal and
-// -shm files, which a reader creates if they are missing (no process has
-// it open); in a directory it may not write, it cannot. Reading it as
-// immutable then is safe, as no process is writing it at the time.
-func sqliteReadOnly(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	// Bytes 18 and 19 of the header, the file format's read and write
-	// versions, are 2 in WAL mode.
-	var header [20]byte
-	if _, err := io.ReadFull(f, header[:]); err != nil || header[18] != 2 {
-		return false
-	}
-	if writable(filepath.Dir(path)) {
-		return false
-	}
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if _, err := os.Stat(path + suffix); err != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // mysqlDSN converts user:pass@host:port/db[?k=v] to a go-sql-driver DSN.
 // The password is taken verbatim (not percent-decoded), as peewee does.
 func mysqlDSN(rest string) (string, string, error) {

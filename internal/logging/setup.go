@@ -138,15 +138,9 @@ func containsSink(list []sink, s sink) bool {
 	return false
 }
 
-// SetupCLI sends log output to standard error as `LEVEL >> message`, at the
-// CLI verbosity (1–5): 1 shows ERROR and up, 2 and 3 WARNING and up, 4
-// INFO and up, 5 everything.
-func SetupCLI(verbosity int) {
-	setupCLI(os.Stderr, verbosity)
-}
-
-// SetupCLIOutput is SetupCLI writing to w instead of standard error, for a
-// CLI run whose streams are not the process's own (tests).
+// SetupCLIOutput sends log output to w (the CLI's standard error) as
+// `LEVEL >> message`, at the CLI verbosity (1–5): 1 shows ERROR and up, 2
+// and 3 WARNING and up, 4 INFO and up, 5 everything.
 func SetupCLIOutput(w io.Writer, verbosity int) {
 	setupCLI(w, verbosity)
 }
