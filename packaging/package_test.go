@@ -23,6 +23,9 @@ func runMake(t *testing.T, args ...string) string {
 
 func need(t *testing.T, programs ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: builds and installs the release (`make test` runs it)")
+	}
 	for _, p := range programs {
 		if _, err := exec.LookPath(p); err != nil {
 			t.Skipf("%s is not installed", p)

@@ -241,6 +241,9 @@ func (g *GaleraDB) Status(t testing.TB, n int, name string) string {
 // mu must be held.
 func ensureCluster(t testing.TB) *Cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: starts a three-node Galera cluster (`make test` runs it)")
+	}
 	bin, installer, ok := findBinaries()
 	provider := galeraProvider()
 	rsync := findProgram(nil, "rsync")
