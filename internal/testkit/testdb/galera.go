@@ -248,14 +248,7 @@ func ensureCluster(t testing.TB) *Cluster {
 	provider := galeraProvider()
 	rsync := findProgram(nil, "rsync")
 	if !ok || provider == "" || rsync == "" {
-		if os.Getenv(envRequireMariaDB) != "" {
-			t.Fatal(galeraRequireMessage)
-		}
-		galeraSkipNotice.Do(func() {
-			bar := strings.Repeat("*", len(galeraSkipMessage))
-			fmt.Fprintf(os.Stderr, "\n%s\n%s\n%s\n\n", bar, galeraSkipMessage, bar)
-		})
-		t.Skip(galeraSkipMessage)
+		notInstalled(t, galeraRequireMessage, galeraSkipMessage, &galeraSkipNotice)
 	}
 	if !mainActive.Load() {
 		t.Fatal("testdb: call testdb.Main(m) from TestMain in this package, so that the Galera cluster is shut down after the tests")

@@ -204,6 +204,21 @@ func Run(m *testing.M) int {
 	return code
 }
 
+// notInstalled ends a test whose server cannot be run here: it fails with
+// require when CI demands the server (ALPENHORN_TEST_REQUIRE_MARIADB),
+// otherwise it skips, saying skip loudly on stderr once per test binary.
+func notInstalled(t testing.TB, require, skip string, notice *sync.Once) {
+	t.Helper()
+	if os.Getenv(envRequireMariaDB) != "" {
+		t.Fatal(require)
+	}
+	notice.Do(func() {
+		bar := strings.Repeat("*", len(skip))
+		fmt.Fprintf(os.Stderr, "\n%s\n%s\n%s\n\n", bar, skip, bar)
+	})
+	t.Skip(skip)
+}
+
 // ensureServer returns the running server, starting it on first use, or
 // ends the test: skipped without MariaDB, failed if it cannot be started.
 // mu must be held.
@@ -211,14 +226,7 @@ func ensureServer(t testing.TB) *server {
 	t.Helper()
 	bin, installer, ok := findBinaries()
 	if !ok {
-		if os.Getenv(envRequireMariaDB) != "" {
-			t.Fatal(requireMessage)
-		}
-		skipNotice.Do(func() {
-			bar := strings.Repeat("*", len(skipMessage))
-			fmt.Fprintf(os.Stderr, "\n%s\n%s\n%s\n\n", bar, skipMessage, bar)
-		})
-		t.Skip(skipMessage)
+		notInstalled(t, requireMessage, skipMessage, &skipNotice)
 	}
 	if !mainActive.Load() {
 		t.Fatal("testdb: call testdb.Main(m) from TestMain in this package, so that the MariaDB server is shut down after the tests")
