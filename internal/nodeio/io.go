@@ -27,6 +27,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/format"
 	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
+	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
 )
 
 // Env is what I/O instances and their tasks share: the data index, the task
@@ -38,6 +39,10 @@ type Env struct {
 	Settings config.Daemon
 	Ext      *extension.Set
 	Metrics  *metrics.Metrics
+	// SSH is how remote pulls reach their source hosts.
+	SSH *transfer.SSH
+	// Backoff holds back the requests whose pulls failed.
+	Backoff Backoff
 
 	reserved reservations
 }

@@ -62,6 +62,11 @@ type Job struct {
 	// Timeout is the limit, in seconds, for the transfer (PullTimeout);
 	// zero means none.
 	Timeout float64
+	// SrcRoot is the source node's root, for a local pull: a hard link's
+	// source must resolve to a file under it.
+	SrcRoot string
+	// SSH is how a remote pull reaches Host (nil: plain ssh).
+	SSH *SSH
 }
 
 // Result describes a finished pull.
