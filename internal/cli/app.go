@@ -28,8 +28,6 @@ type App struct {
 	// json asks the list, show, stats, find and state commands for one
 	// JSON document instead of text.
 	json bool
-	// checkStatus makes --check exit with ExitWorkToDo when there is work.
-	checkStatus bool
 
 	stdin *bufio.Reader
 	cfg   *config.Config

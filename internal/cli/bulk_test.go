@@ -264,7 +264,7 @@ func TestBulkFileListAndFlow(t *testing.T) {
 	usage := "node sync NODE GROUP"
 	would := "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\".\n"
 	cases := []bulkCase{
-		{name: "list with root, comments and blanks", args: []string{"node", "sync", "N1", "G2", "--check", "-F", list}, stdout: would},
+		{name: "list with root, comments and blanks", args: []string{"node", "sync", "N1", "G2", "--check", "-F", list}, code: ExitWorkToDo, stdout: would},
 		{name: "empty list selects nothing", args: []string{"node", "sync", "N1", "G2", "--check", "-F", empty}, stdout: "No files to sync.\n"},
 		{name: "unknown line", args: []string{"node", "sync", "N1", "G2", "--check", "--file-list=" + unknown}, code: 1,
 			stderr: "Error: No such file on line 3 of " + unknown + ": acq2/zzz.dat\n"},

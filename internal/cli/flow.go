@@ -7,10 +7,12 @@ import (
 )
 
 // ExitWorkToDo is the exit status of --check (group sync, node sync, node
-// clean, node verify) when there is something to do, under the global
-// option --check-status; with nothing to do it is 0. Without the option
-// --check exits 0 either way, as the Python alpenhorn does.
+// clean, node verify) when there is something to do; with nothing to do it
+// is 0. The Python alpenhorn exits 0 either way.
 const ExitWorkToDo = 3
+
+// checkHelp is the help of --check, shared by the commands of confirmFlow.
+const checkHelp = "only report what would be done; exit 3 if there is something to do"
 
 // phase is one pass of a check/confirm/update command: in check mode it
 // reports what would happen ("Would sync ..."); in update mode it does it.
@@ -25,14 +27,16 @@ func (a *App) confirmFlow(cmd *cobra.Command, check, force, listOnStdin bool, ru
 	if err := notBoth(cmd, "check", check, "force", force); err != nil {
 		return err
 	}
-	asked := check
+	// Only an explicit --check reports work by its status: the check mode
+	// forced by a file list on stdin is a fallback, not a question.
+	asked, _ := cmd.Flags().GetBool("check")
 	check = stdinCheck(check, force, listOnStdin)
 	if force {
 		_, err := run(true, true)
 		return err
 	}
 	nothing, err := run(false, true)
-	if err == nil && asked && !nothing && a.checkStatus {
+	if err == nil && asked && !nothing {
 		// Scripts tell "work to do" from "nothing to do" by the status.
 		return &silentExit{ExitWorkToDo}
 	}

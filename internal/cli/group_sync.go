@@ -46,7 +46,7 @@ func (s *syncRun) flags(cmd *cobra.Command, allHelp string) {
 	f.StringArrayVar(&s.acqs, "acq", nil, "only files in acquisition `ACQ` (repeatable)")
 	f.BoolVarP(&s.all, "all", "a", false, allHelp)
 	f.BoolVarP(&s.cancel, "cancel", "x", false, "cancel pending copy requests instead of making new ones")
-	f.BoolVarP(&s.check, "check", "c", false, "only report what would be done")
+	f.BoolVarP(&s.check, "check", "c", false, checkHelp)
 	addFileListFlag(cmd, &s.fileList)
 	f.BoolVar(&s.force, "force", false, "do it without asking for confirmation")
 	f.BoolVar(&s.showAcqs, "show-acqs", false, "list the acquisitions affected")

@@ -172,21 +172,25 @@ func TestJSON(t *testing.T) {
 	})
 }
 
-// TestCheckStatus: with --check-status, --check exits 3 when there is
-// work and 0 when there is none; without it, 0 either way.
+// TestCheckStatus: --check exits 3 when there is work and 0 when there is
+// none; the check mode forced by a file list on stdin exits 0, and the
+// --check-status option of earlier versions is gone.
 func TestCheckStatus(t *testing.T) {
 	testdb.Engines(t, func(t *testing.T, url string) {
 		x := newBulkIndex(t, url)
 		for _, c := range []struct {
-			args []string
-			code int
+			stdin string
+			args  []string
+			code  int
 		}{
-			{[]string{"--check-status", "node", "verify", "N1", "--all", "--check"}, ExitWorkToDo},
-			{[]string{"node", "verify", "N1", "--all", "--check"}, 0},
-			{[]string{"--check-status", "node", "sync", "A1", "GA", "--check"}, 0},
-			{[]string{"--check-status", "node", "sync", "N1", "GA", "--check"}, ExitWorkToDo},
+			{"", []string{"node", "verify", "N1", "--all", "--check"}, ExitWorkToDo},
+			{"acq2/h1.dat\n", []string{"node", "verify", "N1", "--all", "-F", "-"}, 0},
+			{"", []string{"node", "sync", "A1", "GA", "--check"}, 0},
+			{"", []string{"node", "sync", "N1", "GA", "--check"}, ExitWorkToDo},
+			{"acq2/h1.dat\n", []string{"node", "sync", "N1", "GA", "-F", "-"}, 0},
+			{"", []string{"--check-status", "node", "sync", "N1", "GA", "--check"}, 2},
 		} {
-			if r := run(t, x.url, "", c.args...); r.code != c.code {
+			if r := run(t, x.url, c.stdin, c.args...); r.code != c.code {
 				t.Errorf("%v: exit %d, want %d\n%s%s", c.args, r.code, c.code, r.stdout, r.stderr)
 			}
 		}

@@ -41,7 +41,7 @@ func nodeCleanCommand(a *App) *cobra.Command {
 	f.StringArrayVar(&c.acqs, "acq", nil, "only files in acquisition `ACQ` (repeatable)")
 	f.BoolVar(&c.archiveOK, "archive-ok", false, "allow cleaning an archive node")
 	f.BoolVarP(&c.cancel, "cancel", "x", false, "cancel the cleaning of files instead")
-	f.BoolVarP(&c.check, "check", "c", false, "only report what would be done")
+	f.BoolVarP(&c.check, "check", "c", false, checkHelp)
 	f.VarP(&c.days, "days", "d", "only files registered more than `COUNT` days ago")
 	addFileListFlag(cmd, &c.fileList)
 	f.BoolVar(&c.force, "force", false, "do it without asking for confirmation")

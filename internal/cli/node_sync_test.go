@@ -27,29 +27,29 @@ func TestNodeSync(t *testing.T) {
 		usage     = "node sync NODE GROUP"
 	)
 	runBulkCases(t, []bulkCase{
-		{name: "check", args: []string{"node", "sync", "N1", "G2", "--check"},
+		{name: "check", args: []string{"node", "sync", "N1", "G2", "--check"}, code: ExitWorkToDo,
 			stdout: scheduled + "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\".\n"},
-		{name: "check listing acquisitions and files", args: []string{"node", "sync", "N1", "G2", "-c", "--show-acqs", "--show-files"},
+		{name: "check listing acquisitions and files", args: []string{"node", "sync", "N1", "G2", "-c", "--show-acqs", "--show-files"}, code: ExitWorkToDo,
 			stdout: scheduled + "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\":\n\n" +
 				"2025/01/01 [1 file]\n    2025/01/01/sub/f2.dat\nacq2 [2 files]\n    acq2/h1.dat\n    acq2/h2.dat\n"},
-		{name: "check listing acquisitions", args: []string{"node", "sync", "N1", "G2", "-c", "--show-acqs"},
+		{name: "check listing acquisitions", args: []string{"node", "sync", "N1", "G2", "-c", "--show-acqs"}, code: ExitWorkToDo,
 			stdout: scheduled + "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\":\n\n2025/01/01 [1 file]\nacq2 [2 files]\n"},
-		{name: "check listing new files", args: []string{"node", "sync", "N1", "G2", "-c", "--show-files"},
+		{name: "check listing new files", args: []string{"node", "sync", "N1", "G2", "-c", "--show-files"}, code: ExitWorkToDo,
 			stdout: scheduled + "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\":\n\nacq2/h1.dat\nacq2/h2.dat\n"},
 		// A released copy on the destination still counts as there; the
 		// completed request into G3 does not count as scheduled.
-		{name: "destination holds released copy", args: []string{"node", "sync", "N1", "G3", "--check", "--show-files"},
+		{name: "destination holds released copy", args: []string{"node", "sync", "N1", "G3", "--check", "--show-files"}, code: ExitWorkToDo,
 			stdout: "Would sync 2 files (3.000 kiB) from Node \"N1\" to Group \"G3\":\n\n2025/01/01/f1.dat\nacq2/h1.dat\n"},
 		// f2 is healthy in G3; h2's copy there is released, so not skipped.
-		{name: "target", args: []string{"node", "sync", "N1", "G2", "--check", "--target", "G3"},
+		{name: "target", args: []string{"node", "sync", "N1", "G2", "--check", "--target", "G3"}, code: ExitWorkToDo,
 			stdout: "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\".\n"},
-		{name: "targets are any of", args: []string{"node", "sync", "N1", "G3", "--check", "--target", "G2", "--target", "GA", "--target", "g2"},
+		{name: "targets are any of", args: []string{"node", "sync", "N1", "G3", "--check", "--target", "G2", "--target", "GA", "--target", "g2"}, code: ExitWorkToDo,
 			stdout: "Would sync 1 file (2.000 kiB) from Node \"N1\" to Group \"G3\".\n"},
-		{name: "acquisition", args: []string{"node", "sync", "N1", "G2", "--check", "--acq", "acq2", "--acq", "acq2"},
+		{name: "acquisition", args: []string{"node", "sync", "N1", "G2", "--check", "--acq", "acq2", "--acq", "acq2"}, code: ExitWorkToDo,
 			stdout: "Would sync 2 files (6.000 kiB) from Node \"N1\" to Group \"G2\".\n"},
 		{name: "everything already scheduled", args: []string{"node", "sync", "N1", "G2", "--acq", "2025/01/01"},
 			stdout: scheduled + "No additional files to sync.\n"},
-		{name: "unknown size", args: []string{"node", "sync", "A1", "G2", "--check", "--show-acqs"},
+		{name: "unknown size", args: []string{"node", "sync", "A1", "G2", "--check", "--show-acqs"}, code: ExitWorkToDo,
 			stdout: "Would sync 2 files (unknown size) from Node \"A1\" to Group \"G2\":\n\n2025/01/01 [1 file]\nacq2 [1 file]\n"},
 		{name: "nothing to sync", args: []string{"node", "sync", "N2", "G1"}, stdout: "No files to sync.\n"},
 		{name: "names as stored", args: []string{"node", "sync", "n1", "g2", "--check", "--acq", "2025/01/01"},
@@ -71,7 +71,7 @@ func TestNodeSync(t *testing.T) {
 		{name: "cancel from node to group", args: []string{"node", "sync", "N1", "G2", "--cancel", "--force"},
 			stdout: "Cancelling 1 pending transfer request.\n\nCancelled 1 transfer request.\n",
 			check:  wantPending("2025/01/01/f1.dat A1→G3", "acq2/h2.dat N3→G2")},
-		{name: "cancel everything from node", args: []string{"node", "sync", "A1", "--all", "-x", "--check", "--show-acqs", "--show-files"},
+		{name: "cancel everything from node", args: []string{"node", "sync", "A1", "--all", "-x", "--check", "--show-acqs", "--show-files"}, code: ExitWorkToDo,
 			stdout: "Would cancel 1 pending transfer request:\n\n2025/01/01 [1 request]\n    2025/01/01/f1.dat\n"},
 		{name: "cancel nothing", args: []string{"node", "sync", "N2", "-a", "--cancel"}, stdout: "No requests to cancel.\n"},
 		{name: "cancel with file list", args: []string{"node", "sync", "N3", "G2", "-x", "--check", "-F", writeList(t, "acq2/h1.dat")},

@@ -34,7 +34,7 @@ func nodeVerifyCommand(a *App) *cobra.Command {
 	f.StringArrayVar(&v.acqs, "acq", nil, "only files in acquisition `ACQ` (repeatable)")
 	f.BoolVarP(&v.all, "all", "a", false, "verify corrupt, healthy and missing files (ignored with --cancel)")
 	f.BoolVar(&v.cancel, "cancel", false, "set the state of suspect files instead, ending their verification")
-	f.BoolVar(&v.check, "check", false, "only report what would be done")
+	f.BoolVar(&v.check, "check", false, checkHelp)
 	f.BoolVar(&v.corrupt, "corrupt", false, "verify corrupt files; with --cancel, mark suspect files corrupt (the default)")
 	addFileListFlag(cmd, &v.fileList)
 	f.BoolVar(&v.force, "force", false, "do it without asking for confirmation")
@@ -51,8 +51,9 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 		return err
 	}
 	// Unlike the other bulk commands, verify switches to check mode before
-	// its remaining option checks.
-	v.check = stdinCheck(v.check, v.force, v.fileList == "-")
+	// its remaining option checks. v.check stays as given: only an
+	// explicit --check reports work by the exit status.
+	check := stdinCheck(v.check, v.force, v.fileList == "-")
 	if v.cancel {
 		if err := notBoth(cmd, "corrupt", v.corrupt, "healthy", v.healthy); err != nil {
 			return err
@@ -83,7 +84,7 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 		v.goal = db.HasMaybe
 	}
 	v.listed = newListedFiles(cmd, v.fileList)
-	return a.runBulk(cmd, v.listed, v.check, v.force, false, v.phase)
+	return a.runBulk(cmd, v.listed, check, v.force, false, v.phase)
 }
 
 func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report) (bool, error) {

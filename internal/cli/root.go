@@ -56,7 +56,6 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 	debug := fs.Bool("debug", false, "")
 	isolation := fs.Bool("test-isolation", false, "")
 	jsonOut := fs.Bool("json", false, "")
-	checkStatus := fs.Bool("check-status", false, "")
 	showVersion := fs.Bool("version", false, "")
 	helpConfig := fs.Bool("help-config", false, "")
 	help := fs.BoolP("help", "h", false, "")
@@ -97,7 +96,6 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 	}
 	a.testIsolation = *isolation
 	a.json = *jsonOut
-	a.checkStatus = *checkStatus
 	rest := fs.Args()
 	if len(rest) == 0 {
 		if len(args) == 0 {
@@ -137,7 +135,7 @@ func newRoot(a *App) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "alpenhorn",
 		Short:         "Manage the alpenhorn data index",
-		Long:          "alpenhorn reads and writes the data index that alpenhornd daemons act on.\n\nGlobal options (before the command word):\n  -c, --conf FILE     read FILE after the standard configuration files\n  -q, --quiet         less output (repeatable)\n  -v, --verbose       more output (repeatable)\n      --debug         maximum verbosity\n      --test-isolation  ignore the standard configuration files\n      --json          print list, show, stats, find and state results as one JSON document\n      --check-status  with --check, exit 3 when there is work to do\n      --version       show the version and exit\n      --help-config   explain how to configure alpenhorn",
+		Long:          "alpenhorn reads and writes the data index that alpenhornd daemons act on.\n\nGlobal options (before the command word):\n  -c, --conf FILE     read FILE after the standard configuration files\n  -q, --quiet         less output (repeatable)\n  -v, --verbose       more output (repeatable)\n      --debug         maximum verbosity\n      --test-isolation  ignore the standard configuration files\n      --json          print list, show, stats, find and state results as one JSON document\n      --version       show the version and exit\n      --help-config   explain how to configure alpenhorn",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
