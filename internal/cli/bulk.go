@@ -107,8 +107,8 @@ func (l *listedFiles) admit() index.Admit {
 // runBulk opens the data index and runs the check/confirm/update flow of
 // a bulk command. Each pass reads the file list if need be, runs run in a
 // transaction of its own, and prints the report once the transaction has
-// committed.
-func (a *App) runBulk(cmd *cobra.Command, listed *listedFiles, check, force, listOnStdin bool, run func(d *db.DB, tx *gorm.DB, update, first bool, out *report) (bool, error)) error {
+// committed. run draws its progress bars with track.
+func (a *App) runBulk(cmd *cobra.Command, listed *listedFiles, check, force, listOnStdin bool, run func(d *db.DB, tx *gorm.DB, update, first bool, out *report, track tracker) (bool, error)) error {
 	ctx := cmd.Context()
 	d, err := a.DB(ctx, true)
 	if err != nil {
@@ -123,7 +123,7 @@ func (a *App) runBulk(cmd *cobra.Command, listed *listedFiles, check, force, lis
 		err := d.Transaction(ctx, func(tx *gorm.DB) error {
 			out = nil
 			var err error
-			nothing, err = run(d, tx, update, first, &out)
+			nothing, err = run(d, tx, update, first, &out, a.track)
 			return err
 		})
 		if err != nil {

@@ -82,7 +82,7 @@ func (a *App) runSync(cmd *cobra.Command, s *syncRun) error {
 }
 
 // phase is one pass of the check/confirm/update flow, in one transaction.
-func (s *syncRun) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report) (bool, error) {
+func (s *syncRun) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report, track tracker) (bool, error) {
 	if err := s.listed.resolve(d, tx, s.node); err != nil {
 		return false, err
 	}
@@ -106,7 +106,7 @@ func (s *syncRun) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report) 
 	if s.cancel {
 		return s.cancelPhase(tx, node, group, acqIDs(acqs), update, first, out)
 	}
-	return s.syncPhase(d, tx, node, group, acqIDs(acqs), update, first, out)
+	return s.syncPhase(d, tx, node, group, acqIDs(acqs), update, first, out, track)
 }
 
 // sizeOf sums file sizes; one unknown size makes the sum unknown.
@@ -121,13 +121,16 @@ func sizeOf(files []*index.SyncFile) string {
 	return format.BytesInt(total)
 }
 
-func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *db.StorageGroup, acqIDs []int64, update, first bool, out *report) (bool, error) {
+func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *db.StorageGroup, acqIDs []int64, update, first bool, out *report, track tracker) (bool, error) {
 	targets, err := resolveGroups(d, tx, s.targets, "no such group: %s")
 	if err != nil {
 		return false, err
 	}
 	targetIDs := groupIDs(targets)
-	all, err := index.PlanSync(tx, index.SyncQuery{NodeID: node.ID, GroupID: group.ID, Targets: targetIDs, AcqIDs: acqIDs, Admit: s.listed.admit()})
+	progress, done := track("Selecting files")
+	all, err := index.PlanSync(tx, index.SyncQuery{NodeID: node.ID, GroupID: group.ID, Targets: targetIDs, AcqIDs: acqIDs,
+		Admit: s.listed.admit(), Progress: progress})
+	done()
 	if err != nil {
 		return false, err
 	}
@@ -173,7 +176,10 @@ func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *
 	for i, f := range fresh {
 		ids[i] = f.ID
 	}
-	if err := index.CreateCopyRequests(tx, node.ID, group.ID, ids); err != nil {
+	progress, done = track("Adding copy requests")
+	err = index.CreateCopyRequestsProgress(tx, node.ID, group.ID, ids, progress)
+	done()
+	if err != nil {
 		return false, fmt.Errorf("adding copy requests: %w", err)
 	}
 	out.add("")

@@ -110,7 +110,7 @@ func daysAgo(days int64) *db.Time {
 	return &t
 }
 
-func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report) (bool, error) {
+func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report, track tracker) (bool, error) {
 	if err := c.listed.resolve(d, tx, &c.name); err != nil {
 		return false, err
 	}
@@ -149,8 +149,10 @@ func (c *nodeClean) phase(d *db.DB, tx *gorm.DB, update, first bool, out *report
 	if err != nil {
 		return false, err
 	}
+	progress, done := track("Selecting files")
 	plan, err := index.PlanClean(tx, index.CleanQuery{NodeID: node.ID, Goal: c.goal, IncludeBad: c.includeBad, SizeBytes: c.sizeBytes,
-		AcqIDs: acqIDs(acqs), Cutoff: c.cutoff, Targets: targetIDs, Admit: c.listed.admit()})
+		AcqIDs: acqIDs(acqs), Cutoff: c.cutoff, Targets: targetIDs, Admit: c.listed.admit(), Progress: progress})
+	done()
 	if err != nil {
 		return false, err
 	}

@@ -114,8 +114,9 @@ func (a *App) runNodeManifest(cmd *cobra.Command, c *nodeManifest) error {
 		return err
 	}
 
+	progress, done := a.track("Recording manifest")
 	err = d.Transaction(ctx, func(tx *gorm.DB) error {
-		data, err := c.record(d, tx, source)
+		data, err := c.record(d, tx, source, progress)
 		if err != nil {
 			return err
 		}
@@ -126,6 +127,7 @@ func (a *App) runNodeManifest(cmd *cobra.Command, c *nodeManifest) error {
 		}
 		return nil
 	})
+	done()
 	if err != nil {
 		return err
 	}
@@ -141,8 +143,9 @@ func (a *App) runNodeManifest(cmd *cobra.Command, c *nodeManifest) error {
 }
 
 // record builds the manifest from the node's present copies, records it
-// and applies the options, all in tx, and returns the manifest's text.
-func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string) ([]byte, error) {
+// (telling progress how far it is) and applies the options, all in tx, and
+// returns the manifest's text.
+func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string, progress index.Progress) ([]byte, error) {
 	node, err := resolveNode(d, tx, c.name, "no such node: %s")
 	if err != nil {
 		return nil, err
@@ -188,7 +191,7 @@ func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("cannot write a manifest of node \"%s\": %v", node.Name, err)
 	}
-	if err := sneakernet.RecordManifest(tx, m, node.ID, listed, c.unavailable); err != nil {
+	if err := sneakernet.RecordManifestProgress(tx, m, node.ID, listed, c.unavailable, progress); err != nil {
 		return nil, err
 	}
 	c.manifest, c.marked = m, 0

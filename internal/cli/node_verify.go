@@ -87,7 +87,7 @@ func (a *App) runNodeVerify(cmd *cobra.Command, v *nodeVerify) error {
 	return a.runBulk(cmd, v.listed, check, v.force, false, v.phase)
 }
 
-func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report) (bool, error) {
+func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report, track tracker) (bool, error) {
 	if err := v.listed.resolve(d, tx, &v.name); err != nil {
 		return false, err
 	}
@@ -99,7 +99,9 @@ func (v *nodeVerify) phase(d *db.DB, tx *gorm.DB, update, _ bool, out *report) (
 	if err != nil {
 		return false, err
 	}
-	plan, err := index.PlanVerify(tx, index.VerifyQuery{NodeID: node.ID, States: v.states, AcqIDs: acqIDs(acqs), Admit: v.listed.admit()})
+	progress, done := track("Selecting files")
+	plan, err := index.PlanVerify(tx, index.VerifyQuery{NodeID: node.ID, States: v.states, AcqIDs: acqIDs(acqs), Admit: v.listed.admit(), Progress: progress})
+	done()
 	if err != nil {
 		return false, err
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/index"
 )
 
 // progress is a progress bar drawn on a terminal; its methods do nothing
@@ -17,7 +19,7 @@ type progress struct{ bar *progressbar.ProgressBar }
 // when that is a terminal; total -1 draws a spinner for work of unknown
 // length. bytes shows the steps as sizes.
 func (a *App) newProgress(label string, total int64, bytes bool) *progress {
-	if a.verbosity < 3 || a.json || !isTerminal(a.Stderr) {
+	if !a.showsProgress() {
 		return nil
 	}
 	w := a.Stderr
@@ -37,6 +39,33 @@ func (a *App) newProgress(label string, total int64, bytes bool) *progress {
 	p := &progress{progressbar.NewOptions64(total, opts...)}
 	p.bar.RenderBlank()
 	return p
+}
+
+// showsProgress reports whether progress is drawn: on a terminal, not
+// silenced by -q, and not under --json.
+func (a *App) showsProgress() bool {
+	return a.verbosity >= 3 && !a.json && isTerminal(a.Stderr)
+}
+
+// tracker is App.track, as the bulk commands' phases are given it.
+type tracker func(label string) (index.Progress, func())
+
+// track returns the progress option of an index function, drawing a bar
+// labelled label from its first report on (a spinner when the total is
+// not known ahead), and the function that takes the bar off the screen
+// once the work is done. Where no bar is drawn the option is nil, so the
+// index function reports to nothing.
+func (a *App) track(label string) (index.Progress, func()) {
+	if !a.showsProgress() {
+		return nil, func() {}
+	}
+	var p *progress
+	return func(done, total int) {
+		if p == nil {
+			p = a.newProgress(label, int64(total), false)
+		}
+		p.set(done)
+	}, func() { p.clear() }
 }
 
 // set records that done steps are complete.

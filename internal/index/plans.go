@@ -23,6 +23,18 @@ type Admit func(fileID int64) bool
 
 func (a Admit) admits(fileID int64) bool { return a == nil || a(fileID) }
 
+// Progress is told, as a long selection or update goes on, that done of
+// total steps are complete; total is the same on every call of one run,
+// and -1 when it is not known ahead (rows read from a query). nil is told
+// nothing. (The CLI's progress bars.)
+type Progress func(done, total int)
+
+func (p Progress) report(done, total int) {
+	if p != nil {
+		p(done, total)
+	}
+}
+
 // CopyOn returns file's copy on node, or nil when there is none.
 func CopyOn(tx *gorm.DB, fileID, nodeID int64) (*db.ArchiveFileCopy, error) {
 	var rows []db.ArchiveFileCopy
@@ -48,6 +60,8 @@ type SyncQuery struct {
 	// AcqIDs: only files in these acquisitions.
 	AcqIDs []int64
 	Admit  Admit
+	// Progress counts the candidate rows read.
+	Progress Progress
 }
 
 // SyncFile is a file a sync would copy.
@@ -95,11 +109,12 @@ func PlanSync(tx *gorm.DB, q SyncQuery) ([]*SyncFile, error) {
 	}
 	defer rows.Close()
 	var out []*SyncFile
-	for rows.Next() {
+	for read := 1; rows.Next(); read++ {
 		f := &SyncFile{}
 		if err := rows.Scan(&f.ID, &f.Acq, &f.Name, &f.Size); err != nil {
 			return nil, err
 		}
+		q.Progress.report(read, -1)
 		if !q.Admit.admits(f.ID) {
 			continue
 		}
@@ -155,6 +170,8 @@ type CleanQuery struct {
 	// Targets: only files healthy in every one of these groups.
 	Targets []int64
 	Admit   Admit
+	// Progress counts the candidate rows read.
+	Progress Progress
 }
 
 // Tally counts copies and sums their files' sizes (unknown sizes as 0).
@@ -216,13 +233,14 @@ func PlanClean(tx *gorm.DB, q CleanQuery) (*CleanPlan, error) {
 
 	p := &CleanPlan{ByWants: map[db.WantsFile]*Tally{db.WantYes: {}, db.WantMaybe: {}, db.WantNo: {}}}
 	var total int64
-	for rows.Next() {
+	for read := 1; rows.Next(); read++ {
 		var id, fileID int64
 		var wants db.WantsFile
 		var size sql.NullInt64
 		if err := rows.Scan(&id, &fileID, &wants, &size); err != nil {
 			return nil, err
 		}
+		q.Progress.report(read, -1)
 		if !q.Admit.admits(fileID) {
 			continue
 		}
@@ -282,6 +300,8 @@ type VerifyQuery struct {
 	States CopyStates
 	AcqIDs []int64
 	Admit  Admit
+	// Progress counts the candidate rows read.
+	Progress Progress
 }
 
 // VerifyPlan is the outcome of PlanVerify.
@@ -310,12 +330,13 @@ func PlanVerify(tx *gorm.DB, q VerifyQuery) (*VerifyPlan, error) {
 	}
 	defer rows.Close()
 	p := &VerifyPlan{}
-	for rows.Next() {
+	for read := 1; rows.Next(); read++ {
 		var id, fileID int64
 		var size sql.NullInt64
 		if err := rows.Scan(&id, &fileID, &size); err != nil {
 			return nil, err
 		}
+		q.Progress.report(read, -1)
 		if !q.Admit.admits(fileID) {
 			continue
 		}

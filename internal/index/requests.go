@@ -61,6 +61,12 @@ func RequestNodeInit(tx *gorm.DB, nodeID int64) error {
 // timestamp formatted here, never text from a user, and the SQLite driver
 // binds parameters in time quadratic in their number.
 func CreateCopyRequests(tx *gorm.DB, nodeFromID, groupToID int64, fileIDs []int64) error {
+	return CreateCopyRequestsProgress(tx, nodeFromID, groupToID, fileIDs, nil)
+}
+
+// CreateCopyRequestsProgress is CreateCopyRequests telling progress how
+// many requests are written after each INSERT.
+func CreateCopyRequestsProgress(tx *gorm.DB, nodeFromID, groupToID int64, fileIDs []int64, progress Progress) error {
 	row := fmt.Sprintf(",%d,%d,0,0,'%s')", groupToID, nodeFromID, db.Now().Format())
 	for start := 0; start < len(fileIDs); start += IDChunk {
 		b := []byte("INSERT INTO archivefilecopyrequest (file_id, group_to_id, node_from_id, completed, cancelled, timestamp) VALUES ")
@@ -75,6 +81,7 @@ func CreateCopyRequests(tx *gorm.DB, nodeFromID, groupToID int64, fileIDs []int6
 		if err := tx.Exec(string(b)).Error; err != nil {
 			return err
 		}
+		progress.report(min(start+IDChunk, len(fileIDs)), len(fileIDs))
 	}
 	return nil
 }

@@ -51,6 +51,12 @@ type Listed struct {
 // entries (listed[i] is the source of m.Files[i]). With unavailable set,
 // the entries are recorded as marked unavailable (see index.MarkUnavailable).
 func RecordManifest(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, unavailable bool) error {
+	return RecordManifestProgress(tx, m, nodeID, listed, unavailable, nil)
+}
+
+// RecordManifestProgress is RecordManifest telling progress (when not nil)
+// how many entries are recorded after each batch of them.
+func RecordManifestProgress(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, unavailable bool, progress func(done, total int)) error {
 	if len(listed) != len(m.Files) {
 		return fmt.Errorf("manifest %s: %d entries but %d sources", m.ID, len(m.Files), len(listed))
 	}
@@ -68,7 +74,16 @@ func RecordManifest(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, una
 	for i, l := range listed {
 		rows[i] = manifestFileRow{ManifestID: row.ID, FileID: l.FileID, CopyID: l.CopyID, Unavailable: unavailable}
 	}
-	return tx.CreateInBatches(rows, chunk).Error
+	for start := 0; start < len(rows); start += chunk {
+		end := min(start+chunk, len(rows))
+		if err := tx.Create(rows[start:end]).Error; err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(end, len(rows))
+		}
+	}
+	return nil
 }
 
 // RecordedManifest is a manifest this data index wrote, as recorded.
