@@ -157,8 +157,9 @@ With --cancel, pending copy requests from NODE (or, with --all, from
 anywhere) into GROUP are cancelled instead.
 
 The command first reports what it would do (--show-acqs and --show-files
-list it) and asks for confirmation; --check only reports, --force does not
-ask. node sync is the same command with NODE and GROUP swapped.`,
+list it) and asks for confirmation; --check only reports (exiting with
+status 3 if there is anything to do), --force does not ask. node sync is
+the same command with NODE and GROUP swapped.`,
 		example: `  alpenhorn group sync archive storage1 --check
   alpenhorn group sync archive storage1 --acq 2025/02/21 --force
   alpenhorn group sync archive --all --cancel`},
@@ -191,7 +192,8 @@ the selection, and --size stops once that many GiB are selected. Archive
 nodes are refused unless --archive-ok is given.
 
 The command first reports what it would do and asks for confirmation;
---check only reports, --force does not ask.`,
+--check only reports (exiting with status 3 if there is anything to do),
+--force does not ask.`,
 		example: `  alpenhorn node clean storage1 --target archive --days 30 --check
   alpenhorn node clean storage1 --target archive --now --force
   alpenhorn node clean storage1 --cancel --acq 2025/02/21`},
@@ -263,7 +265,8 @@ With --cancel, set the state of copies that are still suspect instead,
 ending their verification: corrupt by default, or --healthy or --missing.
 
 The command first reports what it would do and asks for confirmation;
---check only reports, --force does not ask.`,
+--check only reports (exiting with status 3 if there is anything to do),
+--force does not ask.`,
 		example: `  alpenhorn node verify storage1 --healthy --acq 2025/02/21 --force`},
 }
 
