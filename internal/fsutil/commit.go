@@ -7,14 +7,16 @@ import (
 )
 
 // CommitTemp moves the finished temporary file tmp onto dst, which must be
-// in the same directory, replacing any file there in one step: readers see
+// in the same directory or, for a batch transfer, in a staging directory
+// (MkStaging) of the same filesystem, replacing any file there in one
+// step: readers see
 // either the old file or the whole new one. tmp's data is flushed to disk
 // first and the directory afterwards, so after a crash dst holds the old
 // or the new file but never a truncated one. On failure tmp is left for
 // the caller to remove.
 func CommitTemp(tmp, dst string) error {
 	dir := filepath.Dir(dst)
-	if filepath.Dir(tmp) != dir {
+	if filepath.Dir(tmp) != dir && !InStaging(tmp) {
 		return fmt.Errorf("commit %s: temporary file %s is in another directory", dst, tmp)
 	}
 	if err := syncPath(tmp); err != nil {

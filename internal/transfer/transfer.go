@@ -75,8 +75,8 @@ type Result struct {
 	// Size is the byte size of the file now at Dst.
 	Size int64
 	// MD5 is the hex digest of the data, when the method computed it (the
-	// in-process copy and a verified rsync) or reported it (bbcp); empty
-	// for a hard link, whose data is the source's own.
+	// in-process copy, a verified rsync or hard link) or reported it
+	// (bbcp); empty when Expect.MD5 was and nothing computed it.
 	MD5 string
 }
 
