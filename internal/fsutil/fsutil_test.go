@@ -524,6 +524,17 @@ func TestCommitTemp(t *testing.T) {
 		t.Errorf("same-file commit: temporary left %v, destination kept %v", exists(tmp), exists(dst))
 	}
 
+	// A new hard link to another file.
+	src := filepath.Join(dir, "src.dat")
+	mkfile(t, src, []byte("linked"))
+	tmp, err = TempPath(dst)
+	must(t, err)
+	must(t, os.Link(src, tmp))
+	must(t, CommitLink(tmp, dst))
+	if b, _ := os.ReadFile(dst); string(b) != "linked" || exists(tmp) {
+		t.Errorf("after committing a link: %q, temporary left: %v", b, exists(tmp))
+	}
+
 	other := filepath.Join(t.TempDir(), "x")
 	mkfile(t, other, nil)
 	if err := CommitTemp(other, dst); err == nil {

@@ -59,11 +59,7 @@ func NewSSH(share bool) (*SSH, error) {
 }
 
 // command is the ssh command line, without the host, with which rsync
-// reaches host. Beside the sharing options it keeps ssh's messages to
-// errors (its own "Permission denied (publickey).", "Connection refused",
-// …, which are logged with a failed pull) rather than silencing them all
-// as alpenhorn's "ssh -q" did: LogLevel=ERROR leaves out only warnings
-// such as "Permanently added … to the list of known hosts".
+// reaches host.
 func (s *SSH) command(host string) []string {
 	if s == nil || s.dir == "" {
 		return baseSSH()
@@ -74,7 +70,11 @@ func (s *SSH) command(host string) []string {
 	return append(baseSSH(), s.shareOptions()...)
 }
 
-// baseSSH is ssh with the operator's configuration (SSHConfigEnv).
+// baseSSH is ssh with the operator's configuration (SSHConfigEnv). Unlike
+// alpenhorn's "ssh -q", which silenced everything, it lets ssh's errors
+// through ("Permission denied (publickey).", "Connection refused", …),
+// to be logged with the failed pull: LogLevel=ERROR leaves out only
+// warnings such as "Permanently added … to the list of known hosts".
 func baseSSH() []string {
 	args := []string{"ssh", "-o", "LogLevel=ERROR"}
 	if cfg := os.Getenv(SSHConfigEnv); cfg != "" {

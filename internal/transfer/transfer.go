@@ -2,10 +2,11 @@
 // link, in-process copy, rsync (local, or remote over ssh) and bbcp.
 //
 // Every method writes the file under a temporary dot-name beside the
-// destination (fsutil.TempPath), checks it against what the data index
-// records (Expect) and only then renames it onto the destination, so the
-// final name never holds a partial or unverified file and the import
-// watcher never sees one. On any failure the temporary file is removed and
+// destination (fsutil.TempPath), or a batch into a staging directory of
+// the destination node (fsutil.MkStaging), checks it against what the
+// data index records (Expect) and only then renames it onto the
+// destination, so the final name never holds a partial or unverified file
+// and the import watcher never sees one. On any failure the temporary file is removed and
 // the destination is left as it was.
 //
 // Failures are *Error values saying whether the source copy may be at
