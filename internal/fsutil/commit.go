@@ -7,18 +7,32 @@ import (
 )
 
 // CommitTemp moves the finished temporary file tmp onto dst, which must be
-// in the same directory, replacing any file there in one step: readers see
+// in the same directory or, for a batch transfer, in a staging directory
+// (MkStaging) of the same filesystem, replacing any file there in one
+// step: readers see
 // either the old file or the whole new one. tmp's data is flushed to disk
 // first and the directory afterwards, so after a crash dst holds the old
 // or the new file but never a truncated one. On failure tmp is left for
 // the caller to remove.
 func CommitTemp(tmp, dst string) error {
+	return commitTemp(tmp, dst, true)
+}
+
+// CommitLink is CommitTemp for a temporary file that is a new hard link to
+// a file already on disk: its data are not flushed again, only the rename.
+func CommitLink(tmp, dst string) error {
+	return commitTemp(tmp, dst, false)
+}
+
+func commitTemp(tmp, dst string, flush bool) error {
 	dir := filepath.Dir(dst)
-	if filepath.Dir(tmp) != dir {
+	if filepath.Dir(tmp) != dir && !InStaging(tmp) {
 		return fmt.Errorf("commit %s: temporary file %s is in another directory", dst, tmp)
 	}
-	if err := syncPath(tmp); err != nil {
-		return err
+	if flush {
+		if err := syncPath(tmp); err != nil {
+			return err
+		}
 	}
 	// rename(2) does nothing, and leaves tmp behind, when tmp and dst are
 	// already links to one file (a repeated hard-link pull).

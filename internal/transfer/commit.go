@@ -40,7 +40,11 @@ func commit(ctx context.Context, res Result, tmp, dst string, exp Expect) (Resul
 	if err := compare(exp, res.Size, res.MD5); err != nil {
 		return fail(err)
 	}
-	if err := fsutil.CommitTemp(tmp, dst); err != nil {
+	place := fsutil.CommitTemp
+	if res.Method == MethodLink {
+		place = fsutil.CommitLink
+	}
+	if err := place(tmp, dst); err != nil {
 		return fail(err)
 	}
 	return res, nil
