@@ -23,9 +23,9 @@ var (
 // BenchmarkPullSmall (items 4 and 7) registers small files on a node and
 // has alpenhornd copy them, with `alpenhorn node sync --force`, to a node
 // of the same host on the same filesystem (hard links), to one on another
-// filesystem (copies), and to a node of another host over SSH (rsync, one
-// connection per file as alpenhorn makes them, compared with the same
-// rsync commands run by hand, and with one rsync of the whole tree).
+// filesystem (copies), and to a node of another host over SSH (rsync in
+// batches over one connection each, compared with one rsync of the whole
+// file list run by hand).
 func BenchmarkPullSmall(b *testing.B) {
 	bins := build(b)
 	n := *pullCount
