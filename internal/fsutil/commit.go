@@ -15,16 +15,29 @@ import (
 // or the new file but never a truncated one. On failure tmp is left for
 // the caller to remove.
 func CommitTemp(tmp, dst string) error {
-	return commitTemp(tmp, dst, true)
+	return commitTemp(tmp, dst, true, true)
 }
 
 // CommitLink is CommitTemp for a temporary file that is a new hard link to
 // a file already on disk: its data are not flushed again, only the rename.
 func CommitLink(tmp, dst string) error {
-	return commitTemp(tmp, dst, false)
+	return commitTemp(tmp, dst, false, true)
 }
 
-func commitTemp(tmp, dst string, flush bool) error {
+// CommitStaged is CommitTemp for one of many files a batch transfer moves
+// into place: the caller has flushed their data beforehand (SyncFS) and
+// flushes each destination directory once afterwards (SyncDir), rather
+// than once for every file.
+func CommitStaged(tmp, dst string) error {
+	return commitTemp(tmp, dst, false, false)
+}
+
+// SyncDir flushes the directory dir: the renames into it are then on disk.
+func SyncDir(dir string) error {
+	return syncPath(dir)
+}
+
+func commitTemp(tmp, dst string, flush, syncDir bool) error {
 	dir := filepath.Dir(dst)
 	if filepath.Dir(tmp) != dir && !InStaging(tmp) {
 		return fmt.Errorf("commit %s: temporary file %s is in another directory", dst, tmp)
@@ -43,6 +56,9 @@ func commitTemp(tmp, dst string, flush bool) error {
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return err
+	}
+	if !syncDir {
+		return nil
 	}
 	return syncPath(dir)
 }

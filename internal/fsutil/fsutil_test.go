@@ -549,6 +549,13 @@ func TestCommitTemp(t *testing.T) {
 	if b, _ := os.ReadFile(dst); string(b) != "staged" || exists(staged) {
 		t.Errorf("after commit from staging: %q, staged file left: %v", b, exists(staged))
 	}
+	mkfile(t, staged, []byte("batch"))
+	must(t, SyncFS(staging))
+	must(t, CommitStaged(staged, dst))
+	must(t, SyncDir(dir))
+	if b, _ := os.ReadFile(dst); string(b) != "batch" || exists(staged) {
+		t.Errorf("after a staged commit: %q, staged file left: %v", b, exists(staged))
+	}
 }
 
 func TestStaging(t *testing.T) {

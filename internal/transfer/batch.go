@@ -51,6 +51,8 @@ const batchFormat = "%C %n"
 // Once rsync has ended, each file that arrived is checked against its
 // Expect, as RsyncPull checks its one file (with the MD5 rsync reported
 // for it where it could, else by reading it), and renamed to DstRoot/Rel.
+// The files' data are flushed to disk together beforehand, and each
+// destination directory once at the end, not each file on its own.
 //
 // The results are one per file, in job.Files' order. A file fails alone:
 // for a bad Rel (not relative and clean), data that do not match its
@@ -131,7 +133,21 @@ func RsyncPullBatch(ctx context.Context, job BatchJob) ([]FileResult, error) {
 	if inStream {
 		sums = reportedMD5s(out.stdout)
 	}
+	// The data of every file that arrived, flushed at once.
+	if err := fsutil.SyncFS(staging); err != nil {
+		failErr(todo, err)
+		return results, nil
+	}
 
+	placed := map[string][]int{}
+	defer func() {
+		// The renames into each directory, flushed at once.
+		for dir, idx := range placed {
+			if err := fsutil.SyncDir(dir); err != nil {
+				failErr(idx, err)
+			}
+		}
+	}()
 	for n, i := range todo {
 		if ctx.Err() != nil {
 			failErr(todo[n:], context.Cause(ctx))
@@ -157,8 +173,11 @@ func RsyncPullBatch(ctx context.Context, job BatchJob) ([]FileResult, error) {
 			failErr([]int{i}, err)
 			continue
 		}
-		res, err := commit(ctx, Result{Method: MethodRsync, MD5: sums[f.Rel]}, staged, dst, f.Expect)
+		res, err := commitWith(ctx, Result{Method: MethodRsync, MD5: sums[f.Rel]}, staged, dst, f.Expect, fsutil.CommitStaged)
 		results[i] = FileResult{Result: res, Err: err}
+		if err == nil {
+			placed[filepath.Dir(dst)] = append(placed[filepath.Dir(dst)], i)
+		}
 	}
 	return results, nil
 }
