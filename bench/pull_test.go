@@ -16,16 +16,16 @@ import (
 var (
 	pullCount       = flag.Int("pulls", 10000, "small files pulled between two nodes of one host on one filesystem (item 4)")
 	copyPullCount   = flag.Int("copy-pulls", 1000, "small files pulled between two nodes of one host on two filesystems (item 4)")
-	remotePullCount = flag.Int("remote-pulls", 200, "small files pulled from another host over SSH (item 4)")
+	remotePullCount = flag.Int("remote-pulls", 1000, "small files pulled from another host over SSH (item 4)")
 	remoteEngines   = flag.String("remote-engines", "sqlite", "comma-separated engines for the pulls over SSH, which SSH, not the data index, bounds")
 )
 
 // BenchmarkPullSmall (items 4 and 7) registers small files on a node and
 // has alpenhornd copy them, with `alpenhorn node sync --force`, to a node
 // of the same host on the same filesystem (hard links), to one on another
-// filesystem (copies), and to a node of another host over SSH (rsync, one
-// connection per file as alpenhorn makes them, compared with the same
-// rsync commands run by hand, and with one rsync of the whole tree).
+// filesystem (copies), and to a node of another host over SSH (rsync in
+// batches over one connection each, compared with one rsync of the whole
+// file list run by hand).
 func BenchmarkPullSmall(b *testing.B) {
 	bins := build(b)
 	n := *pullCount
@@ -194,26 +194,15 @@ func pullRemote(b *testing.B, w *world, username, src string, n int) {
 	list := filepath.Join(b.TempDir(), "remote-files")
 	writeList(b, list, n)
 
-	// The same work by hand: one rsync over ssh per file, two at a time
-	// as two workers run them (before the daemon's run only: it takes as
-	// long as the daemon's); and one rsync of the whole list.
-	perFile := func() time.Duration {
-		dst := filepath.Join(b.TempDir(), "by-hand")
-		var cmds [][]string
-		for k := range largeWorkers {
-			script := fmt.Sprintf(`set -e; i=0; while read -r p; do
-  if [ $((i %% %d)) -eq %d ]; then mkdir -p "%s/$(dirname "$p")"; rsync --quiet --times --protect-args -e "ssh -F %s" "alpensrc:%s/$p" "%s/$p"; fi
-  i=$((i + 1)); done < %s`, largeWorkers, k, dst, sshConfig, src, dst, list)
-			cmds = append(cmds, []string{"sh", "-c", script})
-		}
-		return parallel(b, cmds...)
-	}
+	// The same work by hand: one rsync of the whole list over one ssh
+	// connection, as the daemon's batches are pulled (before and after the
+	// daemon's run, averaged).
 	whole := func() time.Duration {
 		dst := filepath.Join(b.TempDir(), "whole")
 		return parallel(b, []string{"rsync", "--quiet", "--times", "--protect-args", "--files-from", list,
 			"-e", "ssh -F " + sshConfig, "alpensrc:" + src + "/", dst})
 	}
-	byHand, tree := perFile(), whole()
+	byHand := whole()
 
 	w.node("far", "far", nodeOpts{host: "farhost", root: filepath.Join(b.TempDir(), "far")})
 	far := w.startDaemon(daemonOpts{host: "farhost", workers: 2, env: []string{transfer.SSHConfigEnv + "=" + sshConfig}}, pulledLine)
@@ -224,9 +213,8 @@ func pullRemote(b *testing.B, w *world, username, src string, n int) {
 	end := far.waitSeen(pulledLine, n, time.Minute+time.Duration(n)*time.Second)
 	stop()
 	ours := end.Sub(start)
-	tree = (tree + whole()) / 2
-	report(b, "4. small-file pulls", fmt.Sprintf("%d files from another host over SSH, 2 workers, %s: copies/s (rsync -e ssh per file, 2 at a time: copies/s)", n, w.engine),
-		float64(n)/ours.Seconds(), fmt.Sprintf("copies/s (%.1f)", float64(n)/byHand.Seconds()), "bounded by SSH", "")
-	report(b, "4. small-file pulls", "over SSH: throughput relative to the same rsync commands by hand", 100*byHand.Seconds()/ours.Seconds(), "%", "≈ 100 %", "")
-	report(b, "4. small-file pulls", "for reference: one rsync -e ssh of the whole file list", float64(n)/tree.Seconds(), "copies/s", "", "")
+	byHand = (byHand + whole()) / 2
+	report(b, "4. small-file pulls", fmt.Sprintf("%d files from another host over SSH, 2 workers, %s: copies/s (one rsync -e ssh of the file list by hand: copies/s)", n, w.engine),
+		float64(n)/ours.Seconds(), fmt.Sprintf("copies/s (%.1f)", float64(n)/byHand.Seconds()), "≥ 200 copies/s", "")
+	report(b, "4. small-file pulls", "over SSH: throughput relative to the one rsync by hand", 100*byHand.Seconds()/ours.Seconds(), "%", "≥ 50 %", "")
 }

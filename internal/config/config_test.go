@@ -325,19 +325,20 @@ func TestDefaults(t *testing.T) {
 	}
 	host, _, _ = strings.Cut(host, ".")
 	want := Daemon{
-		Hostname:           host,
-		Database:           map[string]any{"url": "mysql://root@alpendb/alpenhorn_db"},
-		Extensions:         []string{},
-		NumWorkers:         0,
-		UpdateInterval:     60,
-		AutoImportInterval: 30,
-		AutoVerifyMinDays:  7,
-		SerialIOTimeout:    900,
-		PullTimeoutBase:    300,
-		PullBytesPerSecond: 20000000,
-		PromClientPort:     0,
-		PromClientAddress:  "127.0.0.1",
-		Logging:            Logging{Level: "INFO", ModuleLevels: map[string]string{}, Stderr: true},
+		Hostname:            host,
+		Database:            map[string]any{"url": "mysql://root@alpendb/alpenhorn_db"},
+		Extensions:          []string{},
+		NumWorkers:          0,
+		UpdateInterval:      60,
+		AutoImportInterval:  30,
+		AutoVerifyMinDays:   7,
+		SerialIOTimeout:     900,
+		PullTimeoutBase:     300,
+		PullBytesPerSecond:  20000000,
+		SSHShareConnections: true,
+		PromClientPort:      0,
+		PromClientAddress:   "127.0.0.1",
+		Logging:             Logging{Level: "INFO", ModuleLevels: map[string]string{}, Stderr: true},
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("Daemon()\n%#v\nwant\n%#v", d, want)
@@ -361,6 +362,7 @@ daemon:
   serial_io_timeout: 1_000
   pull_timeout_base: "12.5"
   pull_bytes_per_second: 0
+  ssh_share_connections: no
   prom_client_port: 8080
 logging:
   level: warning

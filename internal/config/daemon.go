@@ -32,6 +32,9 @@ type Daemon struct {
 	// PullBytesPerSecond is daemon.pull_bytes_per_second; 0 disables
 	// transfer time-outs.
 	PullBytesPerSecond float64
+	// SSHShareConnections is daemon.ssh_share_connections: whether remote
+	// pulls from one host share one ssh connection.
+	SSHShareConnections bool
 	// PromClientPort is daemon.prom_client_port (1…65535), or 0 when unset:
 	// then no metrics exporter is started.
 	PromClientPort int
@@ -173,6 +176,9 @@ func (c *Config) Daemon() (Daemon, error) {
 		return Daemon{}, err
 	}
 	if d.PullBytesPerSecond, err = c.float("daemon.pull_bytes_per_second", DefaultPullBytesPerSecond); err != nil {
+		return Daemon{}, err
+	}
+	if d.SSHShareConnections, err = c.boolean("daemon.ssh_share_connections", true); err != nil {
 		return Daemon{}, err
 	}
 	return d, nil

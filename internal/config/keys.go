@@ -74,6 +74,9 @@ var Keys = []Key{
 		Help: "A transfer may run this long plus its size divided by pull_bytes_per_second before it is killed."},
 	{Path: "daemon.pull_bytes_per_second", Type: "number", Default: "20000000",
 		Help: "The slowest transfer rate expected; 0 turns transfer time-outs off."},
+	{Path: "daemon.ssh_share_connections", Type: "boolean", Default: "true",
+		Help: "Let the remote pulls from one host share one ssh connection (ssh's ControlMaster), kept open " +
+			"for 5 minutes after the last one, instead of logging in for each. alpenhorn-go only."},
 	{Path: "daemon.prom_client_port", Type: "integer 1..65535", Default: "(none: no metrics)", Example: "9100",
 		Help: "Serve Prometheus metrics over HTTP at /metrics on this port."},
 	{Path: "daemon.prom_client_address", Type: "string (address)", Default: "127.0.0.1", Example: "0.0.0.0",

@@ -28,6 +28,7 @@ import (
 	"github.com/radiocosmology/alpenhorn-go/internal/metrics"
 	"github.com/radiocosmology/alpenhorn-go/internal/nodeio"
 	"github.com/radiocosmology/alpenhorn-go/internal/scheduler"
+	"github.com/radiocosmology/alpenhorn-go/internal/transfer"
 	"github.com/radiocosmology/alpenhorn-go/internal/version"
 )
 
@@ -192,7 +193,13 @@ func Run(opts Options) int {
 	taskCtx := logging.ContextWithThread(context.Background(), logging.MainThread)
 	d.pool = scheduler.NewPool(taskCtx, d.queue, scheduler.Options{Workers: cfg.NumWorkers, SerialOnly: serialOnly, IsDBError: db.IsError})
 	m.WatchScheduler(cfg.Hostname, d.queue, d.pool)
-	d.env = &nodeio.Env{DB: dataIndex, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m}
+	// Without a place for the sockets, pulls log in for each file.
+	ssh, err := transfer.NewSSH(cfg.SSHShareConnections)
+	if err != nil {
+		log.Warnf("Not sharing ssh connections: %v", err)
+	}
+	defer ssh.Close()
+	d.env = &nodeio.Env{DB: dataIndex, Queue: d.queue, Settings: cfg, Ext: ext, Metrics: m, SSH: ssh}
 	d.watch = &watchers{d: d}
 	d.pool.HandleSignals(taskCtx)
 

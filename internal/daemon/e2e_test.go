@@ -154,7 +154,7 @@ func TestRemoteSync(t *testing.T) {
 			t.Errorf("request after pull: %+v", r)
 		}
 		beta.ExpectLogged(t,
-			"Beginning task Pre-pull search for 2025/02/21/meta.txt in storage2",
+			"Beginning task Pre-pull search for 2 files in storage2",
 			"Beginning task AFCR#1: storage1 -> storage2",
 			"Pulling remote file 2025/02/21/meta.txt using rsync",
 			"Pull of 2025/02/21/meta.txt complete. Transferred 52 B in ",
@@ -629,7 +629,7 @@ func TestCorruptSource(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(*n2.Root, "2025/02/21/23/1324.dat")); !os.IsNotExist(err) {
 			t.Errorf("corrupt data under the final name: %v", err)
 		}
-		if !d.Logged(fmt.Sprintf("MD5 mismatch on node archive2; Marking source file 23/1324.dat on node %d suspect.", n1.ID)) {
+		if !d.Logged("Pull of 2025/02/21/23/1324.dat from node storage1 to node archive2 failed: file arrived damaged: MD5 ") {
 			t.Error("mismatch not logged")
 		}
 		if got := d.CountLogged("Beginning task AFCR#"); got != 1 {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/index"
@@ -122,32 +123,70 @@ func (g *group) update(ctx context.Context) error {
 	return nil
 }
 
+// requestPage is how many pending requests a pass reads at a time: what
+// the update holds at once, with their copies.
+const requestPage = 1000
+
+// maxQueuedPulls bounds the pulls one group update hands to the I/O class.
+// Each becomes a queued task holding its request and file: 188,000
+// pending requests, all handed over at once, took 580 MB. The update only
+// runs when the group's nodes are idle, so this bounds what is queued per
+// node; the rest waits for the passes after the queue has drained. A few
+// thousand keep every worker busy between passes.
+const maxQueuedPulls = 4096
+
 // updatePulls decides, for each pending request into the group, whether
-// to pull, wait or cancel. Requests and the copies they depend on are read
-// in a handful of queries.
+// to pull, wait or cancel, a page of requests at a time, until
+// maxQueuedPulls pulls have been handed over or no request is left.
+// Requests and the copies they depend on are read in a handful of queries
+// per page.
 func (g *group) updatePulls(ctx context.Context) error {
-	log := g.d.log(ctx)
-	reqs, err := index.PendingRequestsInto(ctx, g.d.db, g.row.ID)
-	if err != nil || len(reqs) == 0 {
-		return err
+	// One request per file and pass: two pulls of one file would write the
+	// same destination. A request skipped because of its source does not
+	// count, so that another source's request for the file is considered.
+	handled := map[int64]bool{}
+	now := time.Now()
+	var after int64
+	for queued := 0; queued < maxQueuedPulls; {
+		reqs, err := index.PendingRequestsInto(ctx, g.d.db, g.row.ID, after, requestPage)
+		if err != nil || len(reqs) == 0 {
+			return err
+		}
+		after = reqs[len(reqs)-1].Req.ID
+		n, err := g.pullPage(ctx, reqs, handled, now, maxQueuedPulls-queued)
+		if err != nil || len(reqs) < requestPage {
+			return err
+		}
+		queued += n
 	}
-	copies, err := index.GroupPendingCopies(ctx, g.d.db, g.row.ID)
+	return nil
+}
+
+// pullPage decides on a page of pending requests, handing over at most
+// room pulls, and returns how many it handed over.
+func (g *group) pullPage(ctx context.Context, reqs []index.PendingRequest, handled map[int64]bool, now time.Time, room int) (int, error) {
+	log := g.d.log(ctx)
+	fileIDs := make([]int64, len(reqs))
+	for i, p := range reqs {
+		fileIDs[i] = p.Req.FileID
+	}
+	copies, err := index.GroupPendingCopies(ctx, g.d.db, g.row.ID, fileIDs)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	byFile := map[int64][]index.GroupCopy{}
 	for _, c := range copies {
 		byFile[c.FileID] = append(byFile[c.FileID], c)
 	}
 
-	// One request per file and pass: two pulls of one file would write the
-	// same destination. A request skipped because of its source does not
-	// count, so that another source's request for the file is considered.
-	handled := map[int64]bool{}
-	// The pulls are handed over together at the end, so that the I/O
-	// class can serve many with one task.
+	// The page's pulls are handed over together, so that the I/O class
+	// can serve many with one task.
 	var pulls []*db.ArchiveFileCopyRequest
+	forced := 0
 	for _, p := range reqs {
+		if len(pulls)+forced == room {
+			break
+		}
 		req := p.Req
 		if handled[req.FileID] {
 			continue
@@ -164,7 +203,7 @@ func (g *group) updatePulls(ctx context.Context) error {
 			handled[req.FileID] = true
 			log.Infof("Cancelling pull request for %s: already present in group %s.", path, g.row.Name)
 			if err := index.CancelRequest(ctx, g.d.db, req.ID); err != nil {
-				return err
+				return 0, err
 			}
 			result("duplicate")
 			continue
@@ -182,12 +221,16 @@ func (g *group) updatePulls(ctx context.Context) error {
 		case db.HasNo, db.HasCorrupt:
 			log.Warnf("Cancelling request for %s: not available on node %s. [file_id=%d]", path, src.Name, req.FileID)
 			if err := index.CancelRequest(ctx, g.d.db, req.ID); err != nil {
-				return err
+				return 0, err
 			}
 			result("missing")
 			continue
 		case db.HasMaybe:
 			log.Infof("Skipping request for %s: source needs check on node %s.", path, src.Name)
+			continue
+		}
+		if until, waiting := g.d.env.Backoff.Waiting(req.ID, now); waiting {
+			log.Debugf("Skipping request for %s: retrying after %s (pull failed).", path, until.UTC().Format(time.RFC3339))
 			continue
 		}
 		remote, err := nodeio.NewRemote(g.d.env, src)
@@ -203,11 +246,14 @@ func (g *group) updatePulls(ctx context.Context) error {
 		handled[req.FileID] = true
 		if state != db.HasCorrupt {
 			pulls = append(pulls, req)
-		} else if err := g.io.PullForce(ctx, req); err != nil {
-			return err
+			continue
+		}
+		forced++
+		if err := g.io.PullForce(ctx, req); err != nil {
+			return 0, err
 		}
 	}
-	return nodeio.PullAll(ctx, g.io, pulls)
+	return len(pulls) + forced, nodeio.PullAll(ctx, g.io, pulls)
 }
 
 // updateIdle runs the I/O class's idle hook when the update ran and left

@@ -356,32 +356,41 @@ func (n *node) scanRequest(ctx context.Context, root string, req *db.ArchiveFile
 	return nil
 }
 
-// updateOutbound readies this node's files that other nodes are to pull.
+// updateOutbound readies this node's files that other nodes are to pull,
+// reading the requests a page at a time.
 func (n *node) updateOutbound(ctx context.Context) error {
 	log := n.d.log(ctx)
 	row := n.Row()
-	reqs, err := index.PendingRequestsFrom(ctx, n.d.db, row.ID)
-	if err != nil || len(reqs) == 0 {
-		return err
-	}
-	remote, err := nodeio.NewRemote(n.d.env, row)
-	if err != nil {
-		log.Error(err.Error())
-		return nil
-	}
 	reasons := map[db.HasFile]string{db.HasNo: "not present", db.HasMaybe: "needs check", db.HasCorrupt: "corrupt"}
-	for _, p := range reqs {
-		state := p.SrcState()
-		if state != db.HasYes {
-			log.Infof("Ignoring ready request for %s on node %s: %s.", p.Req.File.Path(), row.Name, reasons[state])
-			continue
+	var remote nodeio.NodeRemote
+	var after int64
+	for {
+		reqs, err := index.PendingRequestsFrom(ctx, n.d.db, row.ID, after, requestPage)
+		if err != nil || len(reqs) == 0 {
+			return err
 		}
-		if !remote.PullReady(p.Src) {
-			n.ioHappened = true
-			n.IO().ReadyPull(ctx, p.Req)
+		after = reqs[len(reqs)-1].Req.ID
+		if remote == nil {
+			if remote, err = nodeio.NewRemote(n.d.env, row); err != nil {
+				log.Error(err.Error())
+				return nil
+			}
+		}
+		for _, p := range reqs {
+			state := p.SrcState()
+			if state != db.HasYes {
+				log.Infof("Ignoring ready request for %s on node %s: %s.", p.Req.File.Path(), row.Name, reasons[state])
+				continue
+			}
+			if !remote.PullReady(p.Src) {
+				n.ioHappened = true
+				n.IO().ReadyPull(ctx, p.Req)
+			}
+		}
+		if len(reqs) < requestPage {
+			return nil
 		}
 	}
-	return nil
 }
 
 // updateIdle runs the I/O class's idle hook and auto-verify when the

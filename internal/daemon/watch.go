@@ -143,6 +143,8 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 	addTree := func(dir string, importFiles bool) {
 		walkTree(ctx, dir, func(p string, d fs.DirEntry) {
 			switch {
+			case fsutil.IsStaging(p) || fsutil.InStaging(p):
+				// A batch pull's files, unverified until moved out.
 			case d.IsDir():
 				if err := fsw.Add(p); err != nil {
 					log.Warnf("Unable to watch %s: %v", p, err)
@@ -205,7 +207,7 @@ func (w *watchers) poll(ctx context.Context, n *node, root string) {
 		files, locks = map[string]bool{}, map[string]bool{}
 		walkTree(ctx, root, func(p string, d fs.DirEntry) {
 			switch {
-			case !d.Type().IsRegular():
+			case !d.Type().IsRegular() || fsutil.InStaging(p):
 			case fsutil.IsLockFile(p):
 				locks[p] = true
 			case !fsutil.IsDotFile(p):

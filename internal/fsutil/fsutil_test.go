@@ -432,6 +432,14 @@ func TestTidy(t *testing.T) {
 	keep = append(keep, unknown)
 	// A placeholder-named directory is not a placeholder.
 	must(t, os.Mkdir(filepath.Join(acq, ".dir.placeholder"), 0o755))
+	// A batch transfer's staging directory, with what it was writing.
+	staging, err := MkStaging(root)
+	must(t, err)
+	mkfile(t, filepath.Join(staging, "2025/02/21/.meta.txt.Ab12Cd"), []byte("x"))
+	mkfile(t, filepath.Join(staging, "2025/02/21/23/1324.dat"), []byte("x"))
+	temps = append(temps, staging)
+	keep = append(keep, filepath.Join(root, ".alpenhorn-staging-mine/x.dat"))
+	mkfile(t, keep[len(keep)-1], []byte("x"))
 
 	var removed []string
 	rules := TidyRules{NodeFile: "ALPENHORN_NODE", Known: func(rel string) bool { return known[rel] }}
@@ -516,10 +524,61 @@ func TestCommitTemp(t *testing.T) {
 		t.Errorf("same-file commit: temporary left %v, destination kept %v", exists(tmp), exists(dst))
 	}
 
+	// A new hard link to another file.
+	src := filepath.Join(dir, "src.dat")
+	mkfile(t, src, []byte("linked"))
+	tmp, err = TempPath(dst)
+	must(t, err)
+	must(t, os.Link(src, tmp))
+	must(t, CommitLink(tmp, dst))
+	if b, _ := os.ReadFile(dst); string(b) != "linked" || exists(tmp) {
+		t.Errorf("after committing a link: %q, temporary left: %v", b, exists(tmp))
+	}
+
 	other := filepath.Join(t.TempDir(), "x")
 	mkfile(t, other, nil)
 	if err := CommitTemp(other, dst); err == nil {
 		t.Error("commit from another directory accepted")
+	}
+
+	staging, err := MkStaging(dir)
+	must(t, err)
+	staged := filepath.Join(staging, "f.dat")
+	mkfile(t, staged, []byte("staged"))
+	must(t, CommitTemp(staged, dst))
+	if b, _ := os.ReadFile(dst); string(b) != "staged" || exists(staged) {
+		t.Errorf("after commit from staging: %q, staged file left: %v", b, exists(staged))
+	}
+	mkfile(t, staged, []byte("batch"))
+	must(t, SyncFS(staging))
+	must(t, CommitStaged(staged, dst))
+	must(t, SyncDir(dir))
+	if b, _ := os.ReadFile(dst); string(b) != "batch" || exists(staged) {
+		t.Errorf("after a staged commit: %q, staged file left: %v", b, exists(staged))
+	}
+}
+
+func TestStaging(t *testing.T) {
+	root := t.TempDir()
+	a, err := MkStaging(root)
+	must(t, err)
+	b, err := MkStaging(root)
+	must(t, err)
+	if a == b || filepath.Dir(a) != root || !IsStaging(a) || !IsDotFile(a) || IsTemp(a) {
+		t.Errorf("MkStaging: %q, %q", a, b)
+	}
+	if fi, err := os.Stat(a); err != nil || fi.Mode().Perm() != 0o700 || !fi.IsDir() {
+		t.Errorf("staging directory: %v %v", fi, err)
+	}
+	for _, p := range []string{filepath.Join(a, "x.dat"), filepath.Join(a, "2025/02/21/x.dat"), "acq/" + filepath.Base(a) + "/x"} {
+		if !InStaging(p) {
+			t.Errorf("%q not in staging", p)
+		}
+	}
+	for _, p := range []string{a, filepath.Join(root, "2025/x.dat"), "x.dat", "/", ".", "acq/.alpenhorn-staging-x/y", "acq/.alpenhorn-staging-0123456789abcdef0/y"} {
+		if InStaging(p) {
+			t.Errorf("%q in staging", p)
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	placeholderSuffix = ".placeholder"
 	tempMarker        = ".alpenhorn-"
 	tempSuffix        = ".tmp"
+	stagingPrefix     = tempMarker + "staging-"
 )
 
 // IsDotFile reports whether the last component of path starts with a dot.
@@ -142,4 +143,51 @@ func CreateTemp(dst string) (*os.File, error) {
 // made by TempPath (or rsync's temporary file made from one).
 func IsTemp(path string) bool {
 	return tempPattern.MatchString(filepath.Base(path))
+}
+
+// stagingPattern matches the names of staging directories.
+var stagingPattern = regexp.MustCompile(`^` + regexp.QuoteMeta(stagingPrefix) + `[0-9a-f]{16}$`)
+
+// MkStaging creates, with mode 0700, a fresh staging directory in root:
+// ".alpenhorn-staging-<16 hex digits>", where a batch transfer writes its
+// files until each is verified and moved to its place under root. Being
+// in root, it is on the filesystem of the files' destinations, so they are
+// moved by renaming. Its name marks it as alpenhorn's: its files are never
+// imported, and Tidy removes it after a crash.
+func MkStaging(root string) (string, error) {
+	for {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		p := filepath.Join(root, stagingPrefix+hex.EncodeToString(b[:]))
+		err := os.Mkdir(p, 0o700)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return p, nil
+	}
+}
+
+// IsStaging reports whether the last component of path names a staging
+// directory made by MkStaging.
+func IsStaging(path string) bool {
+	return stagingPattern.MatchString(filepath.Base(path))
+}
+
+// InStaging reports whether any directory on path (not its last
+// component) is a staging directory: path is then a file a batch transfer
+// has not finished with.
+func InStaging(path string) bool {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if IsStaging(dir) {
+			return true
+		}
+		if up := filepath.Dir(dir); up == dir {
+			return false
+		}
+	}
 }

@@ -36,7 +36,7 @@ func JoinUnderRoot(root, rel string) (string, error) {
 	if !filepath.IsAbs(root) {
 		return "", fmt.Errorf("node root %q is not an absolute path", root)
 	}
-	if err := checkRel(rel); err != nil {
+	if err := CheckRel(rel); err != nil {
 		return "", err
 	}
 	root = filepath.Clean(root)
@@ -67,7 +67,10 @@ func JoinUnderRoot(root, rel string) (string, error) {
 	}
 }
 
-func checkRel(rel string) error {
+// CheckRel refuses a node-relative path that is empty, absolute, holds a
+// NUL byte or has an empty, "." or ".." component: only such a path stays,
+// joined onto any root, inside it.
+func CheckRel(rel string) error {
 	switch {
 	case rel == "":
 		return errors.New("empty path")

@@ -68,14 +68,16 @@ type TidyRules struct {
 
 // Tidy removes the leftovers of transfers a crash interrupted anywhere
 // under root: empty placeholders (IsPlaceholder) of files rules.Known
-// knows, and temporary files (IsTemp). It stays on root's filesystem and
-// out of other nodes' roots (rules.NodeFile), and does not follow symbolic
-// links. Only call it while no transfer into the node is running (the
+// knows, temporary files (IsTemp) and staging directories (IsStaging)
+// with all they hold. It stays on root's filesystem and out of other
+// nodes' roots (rules.NodeFile), and does not follow symbolic links. Only
+// call it while no transfer into the node is running (the
 // daemon's tidy-up task is exclusive on the node).
 //
-// report, when not nil, is told about each file removed (err nil; the
-// daemon logs "Removing stale placeholder {path}" for placeholders) and
-// each file or directory that could not be removed or read. Tidy returns
+// report, when not nil, is told about each file or staging directory
+// removed (err nil; the daemon logs "Removing stale placeholder {path}"
+// for placeholders) and each file or directory that could not be removed
+// or read. Tidy returns
 // early only when ctx ends or rules.Present fails.
 func Tidy(ctx context.Context, root string, rules TidyRules, report func(path string, err error)) error {
 	if report == nil {
@@ -109,23 +111,35 @@ func Tidy(ctx context.Context, root string, rules TidyRules, report func(path st
 					return fs.SkipDir
 				}
 			}
-			return nil
+			if !IsStaging(p) {
+				return nil
+			}
+			if err := rules.remove(p, os.RemoveAll, report); err != nil {
+				return err
+			}
+			return fs.SkipDir
 		}
 		if !d.Type().IsRegular() || !(IsTemp(p) || ownPlaceholder(root, p, rules.Known)) {
 			return nil
 		}
-		if rules.Present != nil {
-			if err := rules.Present(); err != nil {
-				return err
-			}
-		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			report(p, err)
-			return nil
-		}
-		report(p, nil)
-		return nil
+		return rules.remove(p, os.Remove, report)
 	})
+}
+
+// remove is Tidy's removal of p with rm, after asking rules.Present and
+// followed by the report. Only a failing presence check is returned.
+func (rules TidyRules) remove(p string, rm func(string) error, report func(string, error)) error {
+	if rules.Present != nil {
+		if err := rules.Present(); err != nil {
+			return err
+		}
+	}
+	if err := rm(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		report(p, err)
+		return nil
+	}
+	report(p, nil)
+	return nil
 }
 
 // ownPlaceholder reports whether the file at p is a placeholder a pull

@@ -3,6 +3,8 @@ package index
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strconv"
 
 	"gorm.io/gorm"
 
@@ -37,23 +39,29 @@ type reqItem struct {
 	fileSize, srcSize int64
 }
 
-// PendingRequestsInto returns the pending copy requests into a group, in
-// id order, each with the state of its source copy (see loadPending).
-func PendingRequestsInto(ctx context.Context, d *db.DB, groupID int64) ([]PendingRequest, error) {
-	return loadPending(ctx, d, "r.group_to_id = ?", groupID)
+// PendingRequestsInto returns a page of the pending copy requests into a
+// group: at most limit, those whose id is above afterID, in id order, each
+// with the state of its source copy (see loadPending). A caller walks them
+// all by passing the last id of a page as afterID for the next, so that
+// what it holds at once stays bounded however many are pending.
+func PendingRequestsInto(ctx context.Context, d *db.DB, groupID, afterID int64, limit int) ([]PendingRequest, error) {
+	return loadPending(ctx, d, afterID, limit, "r.group_to_id = ?", groupID)
 }
 
-// PendingRequestsFrom returns the pending copy requests whose source is a
-// node, in id order, each with the state of its source copy (see
-// loadPending).
-func PendingRequestsFrom(ctx context.Context, d *db.DB, nodeID int64) ([]PendingRequest, error) {
-	return loadPending(ctx, d, "r.node_from_id = ?", nodeID)
+// PendingRequestsFrom returns a page of the pending copy requests whose
+// source is a node, as PendingRequestsInto does for a group.
+func PendingRequestsFrom(ctx context.Context, d *db.DB, nodeID, afterID int64, limit int) ([]PendingRequest, error) {
+	return loadPending(ctx, d, afterID, limit, "r.node_from_id = ?", nodeID)
 }
 
-// loadPending returns the pending copy requests matching where (a
-// condition on the alias r), in id order, with everything their handling
-// needs, in three queries whatever their number. A request whose source
-// node or destination group was deleted between the queries is left out.
+// loadPending returns at most limit pending copy requests matching where
+// (a condition on the alias r) with an id above afterID, in id order,
+// with everything their handling needs, in three queries whatever their
+// number. A request whose source node or destination group is gone is
+// left out: by the query itself, so that such requests cannot fill pages
+// for ever, and, when deleted between the queries, afterwards. A page
+// shorter than limit is thus the last one but for such a race, which
+// only leaves the rest to the next pass.
 //
 // A pass reads every pending request, so this is the update loop's
 // largest cost: rows are scanned by hand (no reflection) into variables
@@ -62,7 +70,7 @@ func PendingRequestsFrom(ctx context.Context, d *db.DB, nodeID int64) ([]Pending
 // the source copy's last update) are not read, since no decision on a
 // request needs them; on SQLite, parsing them cost as much as the rest of
 // the row. They are zero in what this returns.
-func loadPending(ctx context.Context, d *db.DB, where string, args ...any) ([]PendingRequest, error) {
+func loadPending(ctx context.Context, d *db.DB, afterID int64, limit int, where string, args ...any) ([]PendingRequest, error) {
 	// MySQL is told to start from the requests: left to itself it may
 	// start from the smallest table, the acquisitions, and go through
 	// every file of the archive.
@@ -73,14 +81,16 @@ func loadPending(ctx context.Context, d *db.DB, where string, args ...any) ([]Pe
 	var out []PendingRequest
 	acqs := map[int64]*db.ArchiveAcq{}
 	err := d.Retry(ctx, func(g *gorm.DB) error {
-		out = nil
+		out = out[:0]
 		clear(acqs)
 		res, err := g.Raw(`SELECT r.id, r.file_id, r.group_to_id, r.node_from_id,
  f.acq_id, f.name, f.size_b, f.md5sum, a.name,
  s.id, s.has_file, s.wants_file, s.ready, s.size_b
  FROM archivefilecopyrequest r `+join+` archivefile f ON f.id = r.file_id `+join+` archiveacq a ON a.id = f.acq_id
+ `+join+` storagenode sn ON sn.id = r.node_from_id `+join+` storagegroup sg ON sg.id = r.group_to_id
  LEFT JOIN archivefilecopy s ON s.file_id = r.file_id AND s.node_id = r.node_from_id
- WHERE `+pendingRequest("r")+` AND `+where+` ORDER BY r.id`, args...).Rows()
+ WHERE `+pendingRequest("r")+` AND r.id > ? AND `+where+` ORDER BY r.id LIMIT `+strconv.Itoa(limit),
+			append([]any{afterID}, args...)...).Rows()
 		if err != nil {
 			return err
 		}
@@ -179,11 +189,20 @@ func keys(m map[int64]bool) []int64 {
 }
 
 // GroupPendingCopies returns the copies, on nodes of group, of the files
-// that pending requests into the group ask for, in copy order: with
-// GroupState, whether each request is still needed.
-func GroupPendingCopies(ctx context.Context, d *db.DB, groupID int64) ([]GroupCopy, error) {
-	return groupCopies(ctx, d, groupID,
-		"c.file_id IN (SELECT r.file_id FROM archivefilecopyrequest r WHERE r.group_to_id = ? AND "+pendingRequest("r")+")", groupID)
+// of a page of pending requests into the group, each file's in copy
+// order: with GroupState, whether each request is still needed. It reads
+// only the page's files, in one query per IDChunk of them, so that a pass
+// holds the copies of one page at a time.
+func GroupPendingCopies(ctx context.Context, d *db.DB, groupID int64, fileIDs []int64) ([]GroupCopy, error) {
+	var out []GroupCopy
+	for chunk := range slices.Chunk(fileIDs, IDChunk) {
+		copies, err := groupCopies(ctx, d, groupID, "c.file_id IN ?", chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, copies...)
+	}
+	return out, nil
 }
 
 // HostNodes returns the active nodes of host, with their groups, in id

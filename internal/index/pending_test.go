@@ -50,7 +50,7 @@ func TestPendingRequestsSelection(t *testing.T) {
 		setColumn(w, w.request("completed", "src", "dg"), "completed", true)
 		w.request("elsewhere", "other", "og")
 
-		into, err := index.PendingRequestsInto(ctx, w.d, w.group("dg").ID)
+		into, err := index.PendingRequestsInto(ctx, w.d, w.group("dg").ID, 0, 100)
 		w.must(err)
 		var ids []int64
 		var states []db.HasFile
@@ -74,7 +74,7 @@ func TestPendingRequestsSelection(t *testing.T) {
 			t.Errorf("request for y: file or source copy not loaded: %+v %+v", p.Req.File, p.Src)
 		}
 
-		from, err := index.PendingRequestsFrom(ctx, w.d, w.nodes["src"].ID)
+		from, err := index.PendingRequestsFrom(ctx, w.d, w.nodes["src"].ID, 0, 100)
 		w.must(err)
 		if len(from) != 3 || from[0].Req.ID != ry.ID {
 			t.Errorf("pending from src: %d requests, want the same 3", len(from))
@@ -97,7 +97,7 @@ func TestGroupPendingCopies(t *testing.T) {
 		w.request("wanted", "src", "dg")
 		setColumn(w, w.request("done", "src", "dg"), "completed", true)
 
-		copies, err := index.GroupPendingCopies(context.Background(), w.d, w.group("dg").ID)
+		copies, err := index.GroupPendingCopies(context.Background(), w.d, w.group("dg").ID, []int64{w.files["wanted"].ID})
 		w.must(err)
 		if len(copies) != 1 || copies[0].FileID != w.files["wanted"].ID || copies[0].NodeID != w.nodes["dst"].ID {
 			t.Fatalf("copies: %+v, want only wanted's on dst", copies)

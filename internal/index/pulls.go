@@ -27,9 +27,10 @@ type Pull struct {
 // RecordPulls records successful pulls into node in one transaction: the
 // new copies, present and wanted ('Y'/'Y'; a copy row already there, 'N'
 // or 'X', is updated), the requests completed with their transfer times,
-// and the auto-actions of the new files (AutoActions). A request is
-// completed by its pull whatever else happened to it meanwhile, as
-// upstream does.
+// and the auto-actions of the new files (AutoActions). A request cancelled
+// while its pull was queued or running stays cancelled and is not
+// completed (upstream completes it all the same, leaving it both): its
+// copy is recorded all the same, since the file is on the node.
 //
 // A file without an MD5 gets the one its pull computed (Pull.MD5), as an
 // import would have recorded it: nothing else could check the copy. If
@@ -90,7 +91,9 @@ func recordPulledMD5(tx *gorm.DB, p Pull) (db.HasFile, error) {
 }
 
 // completePulls marks the requests of pulls completed, each with its own
-// transfer times, in one statement.
+// transfer times, in one statement, leaving out those cancelled: a request
+// is never both completed and cancelled (CancelCopyRequests, for its part,
+// leaves out those completed).
 func completePulls(tx *gorm.DB, pulls []Pull) error {
 	var started, completed strings.Builder
 	var startArgs, endArgs []any
@@ -102,7 +105,7 @@ func completePulls(tx *gorm.DB, pulls []Pull) error {
 		startArgs = append(startArgs, p.Req.ID, db.NewTime(p.Start))
 		endArgs = append(endArgs, p.Req.ID, db.NewTime(p.End))
 	}
-	return tx.Model(&db.ArchiveFileCopyRequest{}).Where("id IN ?", ids).Updates(map[string]any{
+	return tx.Model(&db.ArchiveFileCopyRequest{}).Where("cancelled = ? AND id IN ?", false, ids).Updates(map[string]any{
 		"completed":          true,
 		"transfer_started":   gorm.Expr("CASE id"+started.String()+" END", startArgs...),
 		"transfer_completed": gorm.Expr("CASE id"+completed.String()+" END", endArgs...),
@@ -159,8 +162,9 @@ func MarkSourceSuspect(ctx context.Context, d *db.DB, fileID, nodeID int64) erro
 // has_file (and, when size is not nil, its size_b), nothing else, so that
 // a concurrent change of wants_file (a clean request) survives. A good
 // copy ('Y') satisfies the pending requests into node's group for its
-// file: they are completed and the auto-actions of the new copy run
-// (AutoActions), in the same transaction, as a finished pull would have
+// file (a cancelled one stays cancelled, never completed too): they are
+// completed and the auto-actions of the new copy run (AutoActions), in
+// the same transaction, as a finished pull would have
 // done. Most come from a pre-pull search that found the file on disk,
 // unrecorded: a daemon died after a pull put the file in place and before
 // it recorded it. Cancelling them instead (as the next pass otherwise

@@ -13,7 +13,7 @@ import (
 // pullFrom returns the pull of r, loaded as the update loop loads it.
 func pullFrom(t *testing.T, w *world, r *db.ArchiveFileCopyRequest, size int64) index.Pull {
 	t.Helper()
-	reqs, err := index.PendingRequestsInto(context.Background(), w.d, r.GroupToID)
+	reqs, err := index.PendingRequestsInto(context.Background(), w.d, r.GroupToID, 0, 1000)
 	w.must(err)
 	for _, p := range reqs {
 		if p.Req.ID == r.ID {

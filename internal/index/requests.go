@@ -150,6 +150,20 @@ func CancelCopyRequests(tx *gorm.DB, ids []int64) (int64, error) {
 	return execByIDs(tx, "UPDATE archivefilecopyrequest SET cancelled = 1 WHERE "+pendingRequest("")+" AND id IN ?", ids)
 }
 
+// LiveRequests returns which of the copy requests ids are still pending
+// (neither completed nor cancelled), in one query per IDChunk ids. A pull
+// asks just before it transfers: a request cancelled while its pull was
+// queued is not served, and one completed meanwhile (by a check that
+// found its file) is not served twice.
+func LiveRequests(ctx context.Context, d *db.DB, ids []int64) (map[int64]bool, error) {
+	var live map[int64]bool
+	err := d.Retry(ctx, func(g *gorm.DB) (err error) {
+		live, err = IDsSelected(g, ids, "SELECT id FROM archivefilecopyrequest WHERE "+pendingRequest("")+" AND id IN ?")
+		return err
+	})
+	return live, err
+}
+
 // CancelFileCopyRequests cancels the pending copy requests for file,
 // limited to a source node and a destination group when they are given
 // (non-zero), and returns how many it cancelled.

@@ -80,22 +80,31 @@ func (g *DefaultGroup) Pull(ctx context.Context, req *db.ArchiveFileCopyRequest)
 }
 
 // PullBatch is Pull for many requests. Those whose pulls will be hard
-// links are searched for pullBatch to a task, whose pulls go to the node
-// together; the others, whose transfers dominate, one by one.
+// links or remote batches (see DefaultNode.batchable) are searched for
+// pullBatch to a task, whose pulls go to the node together; the others,
+// whose transfers dominate, one by one.
 func (g *DefaultGroup) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
-	dst := g.theNode().Row()
-	var links []*db.ArchiveFileCopyRequest
+	node := g.theNode()
+	remote, _ := node.IO().(interface {
+		batchable(*db.ArchiveFileCopyRequest) bool
+	})
+	var links, remotes []*db.ArchiveFileCopyRequest
 	for _, req := range reqs {
-		if linkable(g.env, req.NodeFrom, dst) {
+		switch {
+		case linkable(g.env, req.NodeFrom, node.Row()):
 			links = append(links, req)
-		} else {
+		case remote != nil && remote.batchable(req):
+			remotes = append(remotes, req)
+		default:
 			QueueSearch(ctx, g.env, g, g.Row(), req)
 		}
 	}
-	for batch := range slices.Chunk(links, pullBatch) {
-		queueSearch(ctx, g.env, g, g.Row(), batch, func(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
-			return PullAll(ctx, g.theNode().IO(), reqs)
-		})
+	for _, batched := range [][]*db.ArchiveFileCopyRequest{links, remotes} {
+		for batch := range slices.Chunk(batched, pullBatch) {
+			queueSearch(ctx, g.env, g, g.Row(), batch, func(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
+				return PullAll(ctx, g.theNode().IO(), reqs)
+			})
+		}
 	}
 	return nil
 }

@@ -111,14 +111,14 @@ func (n *DefaultNode) abs(rel string) (string, error) {
 
 // filePath is abs for the name of an archive file, which must also not
 // name the node file or a name of alpenhorn's own (temporary files,
-// placeholders): a file in the data index that did would have the daemon
+// placeholders, files in a staging directory): a file in the data index that did would have the daemon
 // check, overwrite or delete what is not an archive file.
 func (n *DefaultNode) filePath(name string) (string, error) {
 	p, err := n.abs(name)
 	if err != nil {
 		return "", err
 	}
-	if base := filepath.Base(p); base == nodeFile || fsutil.IsTemp(base) || fsutil.IsPlaceholder(base) {
+	if base := filepath.Base(p); base == nodeFile || fsutil.IsTemp(base) || fsutil.IsPlaceholder(base) || fsutil.InStaging(name) {
 		return "", fmt.Errorf("%q is not an archive file's name", name)
 	}
 	return p, nil
@@ -315,6 +315,10 @@ func (n *DefaultNode) FileWalk(ctx context.Context, path string, fn func(abs str
 				return fs.SkipDir
 			}
 			return nil
+		}
+		if d.IsDir() && fsutil.IsStaging(p) {
+			// A batch pull's files, unverified until moved out.
+			return fs.SkipDir
 		}
 		if !d.Type().IsRegular() {
 			return nil

@@ -36,6 +36,18 @@ import (
 // (index.IDChunk).
 const pullBatch = 256
 
+// A remote batch is pulled by one rsync over one ssh connection: a new
+// connection and process per file cost far more than a small file's
+// transfer. It holds at most remoteBatchFiles files and remoteBatchBytes
+// bytes (a single larger file goes alone): what a batch killed half way
+// leaves to pull again, and what one time limit covers. A source's
+// requests are spread over at least as many batches as there are workers
+// when they are enough, so that large files still move side by side.
+const (
+	remoteBatchFiles = 256
+	remoteBatchBytes = 4 << 30
+)
+
 // pendingPulls holds the reservations of pull tasks that are queued but
 // have not started: those are released by Stop if the node goes away and
 // its queued tasks are discarded. A started pull releases its own.
@@ -110,10 +122,10 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 		return nil
 	}
 
-	// Links are batched by source node, so that a task's name (the
-	// requests' ids, the source and this node) says what it does.
-	var sources []int64
-	links := map[int64][]*db.ArchiveFileCopyRequest{}
+	// Links and remote pulls are batched by source node, so that a
+	// task's name (the requests' ids, the source and this node) says what
+	// it does; other pulls get a task each.
+	var links, remotes bySource
 	for _, req := range reqs {
 		size := fileSize(req.File)
 		if !n.outer.reserve(ctx, size) {
@@ -126,22 +138,93 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 			n.outer.release(size)
 			continue
 		}
-		if !linkable(n.env, req.NodeFrom, node) {
+		switch {
+		case linkable(n.env, req.NodeFrom, node):
+			links.add(req)
+		case n.batchable(req):
+			remotes.add(req)
+		default:
 			n.queuePull(ctx, req)
-			continue
 		}
-		if links[req.NodeFromID] == nil {
-			sources = append(sources, req.NodeFromID)
-		}
-		links[req.NodeFromID] = append(links[req.NodeFromID], req)
 	}
-	for _, src := range sources {
-		for batch := range slices.Chunk(links[src], pullBatch) {
+	for _, src := range links.order {
+		for batch := range slices.Chunk(links.reqs[src], pullBatch) {
 			n.queue(ctx, batch, n.pullLinks)
+		}
+	}
+	for _, src := range remotes.order {
+		for _, batch := range remoteBatches(remotes.reqs[src], n.env.Settings.NumWorkers) {
+			n.queue(ctx, batch, n.pullRemote)
 		}
 	}
 	return nil
 }
+
+// bySource gathers requests by source node, in the order the sources come.
+type bySource struct {
+	order []int64
+	reqs  map[int64][]*db.ArchiveFileCopyRequest
+}
+
+func (b *bySource) add(req *db.ArchiveFileCopyRequest) {
+	if b.reqs == nil {
+		b.reqs = map[int64][]*db.ArchiveFileCopyRequest{}
+	}
+	if b.reqs[req.NodeFromID] == nil {
+		b.order = append(b.order, req.NodeFromID)
+	}
+	b.reqs[req.NodeFromID] = append(b.reqs[req.NodeFromID], req)
+}
+
+// batchable reports whether req's pull goes into a remote batch: a remote
+// source pulled with rsync (bbcp, when installed, pulls file by file as
+// upstream does), whose file lies at the same relative path under both
+// nodes' roots.
+func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest) bool {
+	if n.env.Local(req.NodeFrom) || have("bbcp") || !have("rsync") {
+		return false
+	}
+	_, ok := n.batchFile(req)
+	return ok
+}
+
+// batchFile returns the source node's root and the file's path under it,
+// when both nodes hold the file at that same path under their roots.
+func (n *DefaultNode) batchFile(req *db.ArchiveFileCopyRequest) (srcRoot string, ok bool) {
+	remote, err := NewRemote(n.env, req.NodeFrom)
+	if err != nil {
+		return "", false
+	}
+	rel := req.File.Path()
+	src := remote.FilePath(req.File)
+	srcRoot, ok = strings.CutSuffix(src, "/"+rel)
+	if !ok || filepath.Clean(src) != src {
+		return "", false
+	}
+	dst, err := n.filePath(rel)
+	return srcRoot, err == nil && dst == filepath.Join(n.root(), rel)
+}
+
+// remoteBatches cuts one source's requests into batches (see
+// remoteBatchFiles).
+func remoteBatches(reqs []*db.ArchiveFileCopyRequest, workers int) [][]*db.ArchiveFileCopyRequest {
+	most := min(remoteBatchFiles, max(1, (len(reqs)+workers-1)/max(1, workers)))
+	var out [][]*db.ArchiveFileCopyRequest
+	var bytes int64
+	for _, req := range reqs {
+		size := fileSize(req.File)
+		if last := len(out) - 1; last >= 0 && len(out[last]) < most && bytes+size <= remoteBatchBytes {
+			out[last] = append(out[last], req)
+			bytes += size
+			continue
+		}
+		out = append(out, []*db.ArchiveFileCopyRequest{req})
+		bytes = size
+	}
+	return out
+}
+
+func have(cmd string) bool { _, err := exec.LookPath(cmd); return err == nil }
 
 // queuePull queues a task pulling one request whose reservation is
 // pending.
@@ -232,6 +315,9 @@ func linkable(env *Env, src, dst *db.StorageNode) bool {
 // pull carries out a copy request: the destination is this node.
 func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	if live, err := n.live(ctx, []*db.ArchiveFileCopyRequest{req}); err != nil || len(live) == 0 {
+		return err
+	}
 	state, err := index.FileCopyState(ctx, n.env.DB, req.FileID, n.Row().ID)
 	if err != nil {
 		return err
@@ -286,6 +372,10 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 // short.
 func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, held map[int64]int64) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	reqs, err := n.live(ctx, reqs)
+	if err != nil {
+		return err
+	}
 	present, err := n.copiesPresent(ctx, reqs)
 	if err != nil {
 		return err
@@ -354,6 +444,123 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 	return n.updateAvail(ctx)
 }
 
+// pullRemote carries out copy requests from one remote node with one
+// rsync (transfer.RsyncPullBatch): the copies already on the node are
+// looked up in one query, each file gets its directory and placeholder as
+// a single pull does, and the files that arrived checked are recorded in
+// one transaction. A file that failed fails alone; one the batch did not
+// reach (a connection lost half way) stays pending, to be tried again
+// after its wait.
+func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, _ map[int64]int64) error {
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	reqs, err := n.live(ctx, reqs)
+	if err != nil {
+		return err
+	}
+	present, err := n.copiesPresent(ctx, reqs)
+	if err != nil {
+		return err
+	}
+	job := transfer.BatchJob{DstRoot: n.root(), SSH: n.env.SSH}
+	var batch []*db.ArchiveFileCopyRequest
+	var placeholders []string
+	defer func() {
+		for _, p := range placeholders {
+			os.Remove(p)
+		}
+	}()
+	var bytes int64
+	for _, req := range reqs {
+		if present[req.FileID] {
+			if err := n.cancelPresent(ctx, req); err != nil {
+				return err
+			}
+			continue
+		}
+		one, placeholder, err := n.prepare(ctx, req)
+		if one == nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		placeholders = append(placeholders, placeholder)
+		job.Host = one.Host
+		job.SrcRoot, _ = n.batchFile(req)
+		job.Files = append(job.Files, transfer.BatchFile{Rel: req.File.Path(), Expect: one.Expect})
+		batch = append(batch, req)
+		bytes += fileSize(req.File)
+		log.Infof("Pulling remote file %s using rsync", req.File.Path())
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	s := n.env.Settings
+	job.Timeout = transfer.PullTimeout(bytes, s.PullTimeoutBase, s.PullBytesPerSecond)
+	start := time.Now()
+	done := n.running(transfer.MethodRsync, "1")
+	results, err := transfer.RsyncPullBatch(ctx, job)
+	done()
+	end := time.Now()
+	if ctx.Err() != nil {
+		// The daemon is stopping: files already in place stay there
+		// unrecorded, for the pre-pull search to find after the restart.
+		for _, req := range batch {
+			log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var pulled []index.Pull
+	for i, req := range batch {
+		r := results[i]
+		if r.Err != nil {
+			if err := n.pullFailed(ctx, req, r.Err); err != nil {
+				return err
+			}
+			continue
+		}
+		p := index.Pull{Req: req, Start: start, End: end}
+		var ok bool
+		if p.MD5, ok = n.pulledMD5(ctx, req, r.Result, filepath.Join(job.DstRoot, job.Files[i].Rel)); ok {
+			pulled = append(pulled, p)
+		}
+	}
+	if len(pulled) > 0 && !n.onNode(ctx) {
+		// As in pull: nothing is recorded of a node gone.
+		return nil
+	}
+	if err := n.record(ctx, pulled); err != nil {
+		return err
+	}
+	return n.updateAvail(ctx)
+}
+
+// live returns those of reqs still pending, read again just before their
+// pulls: a request cancelled since it was queued is not pulled.
+func (n *DefaultNode) live(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) ([]*db.ArchiveFileCopyRequest, error) {
+	ids := make([]int64, len(reqs))
+	for i, req := range reqs {
+		ids[i] = req.ID
+	}
+	pending, err := index.LiveRequests(ctx, n.env.DB, ids)
+	if err != nil {
+		return nil, err
+	}
+	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
+	out := reqs[:0:0]
+	for _, req := range reqs {
+		if pending[req.ID] {
+			out = append(out, req)
+			continue
+		}
+		log.Infof("Skipping pull of %s to %s: request no longer pending.", req.File.Path(), n.Row().Name)
+	}
+	return out, nil
+}
+
 // copiesPresent returns which of the requests' files the data index has
 // present ('Y') on the node, in one query.
 func (n *DefaultNode) copiesPresent(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) (map[int64]bool, error) {
@@ -395,6 +602,10 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 		Src:     remote.FilePath(file),
 		Expect:  transfer.Expect{Size: fileSize(file)},
 		Timeout: transfer.PullTimeout(fileSize(file), env.Settings.PullTimeoutBase, env.Settings.PullBytesPerSecond),
+		SSH:     env.SSH,
+	}
+	if req.NodeFrom.Root != nil {
+		j.SrcRoot = *req.NodeFrom.Root
 	}
 	if file.MD5Sum != nil {
 		j.Expect.MD5 = *file.MD5Sum
@@ -462,7 +673,6 @@ func (n *DefaultNode) updateAvail(ctx context.Context) error {
 func (n *DefaultNode) transferFile(ctx context.Context, req *db.ArchiveFileCopyRequest, job transfer.Job) (transfer.Result, error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	path := req.File.Path()
-	have := func(cmd string) bool { _, err := exec.LookPath(cmd); return err == nil }
 
 	if !n.env.Local(req.NodeFrom) {
 		switch {
@@ -529,48 +739,57 @@ func (n *DefaultNode) running(method transfer.Method, remote string) func() {
 	return g.Dec
 }
 
-// pullFailed records a failed pull. The request stays pending; when the
-// source copy may be to blame it is marked suspect ('M'), which holds the
-// request back until the source has been checked.
+// pullFailed records a failed pull. The request stays pending, and waits
+// before its next try (Backoff); when the source copy may be to blame it
+// is marked suspect ('M'), which holds the request back until the source
+// has been checked. The failure is logged on one ERROR line naming the
+// file, both nodes and the cause (the transfer command's own message, such
+// as ssh's "Permission denied (publickey)."), so that it can be found, and
+// alerted on, from that line alone.
 func (n *DefaultNode) pullFailed(ctx context.Context, req *db.ArchiveFileCopyRequest, terr error) error {
-	log := logging.FromContext(ctx, logging.LoggerIOUtil)
 	env := n.env
 	var te *transfer.Error
-	transfers := func(result, reason string) {
-		env.Metrics.Transfers.WithLabelValues(result, req.NodeFrom.Name, req.GroupTo.Name).Inc()
-		env.Metrics.TransferFailures.WithLabelValues(n.Row().Name, reason).Inc()
+	cause := terr.Error()
+	if errors.As(terr, &te) && te.Output != "" {
+		cause = te.Output
 	}
-	suspect := func() error { return index.MarkSourceSuspect(ctx, env.DB, req.FileID, req.NodeFromID) }
-
-	output := terr.Error()
-	if errors.As(terr, &te) {
-		output = te.Output
-	}
-	if output == "" {
-		output = "Unspecified error."
-	}
+	reason, result, suspect := metrics.FailError, "failure", transfer.SourceSuspect(terr)
 	switch {
 	case te != nil && te.Integrity:
-		// The file arrived, but not as recorded: it was never given its
-		// final name.
-		log.Errorf("MD5 mismatch on node %s; Marking source file %s on node %d suspect.", n.Row().Name, req.File.Name, req.NodeFromID)
-		log.Infof("Output: %s", output)
-		transfers("integrity", metrics.FailIntegrity)
-		return suspect()
-	case transfer.SourceSuspect(terr):
-		log.Error("Copy failed.  Marking source file suspect.")
-		log.Infof("Output: %s", output)
-		transfers("check_src", metrics.FailSourceSuspect)
-		return suspect()
-	}
-	log.Error("Copy failed")
-	log.Infof("Output: %s", output)
-	reason := metrics.FailError
-	if te != nil && te.TimedOut {
+		reason, result = metrics.FailIntegrity, "integrity"
+		cause = "file arrived damaged: " + cause
+	case suspect:
+		reason, result = metrics.FailSourceSuspect, "check_src"
+	case te != nil && te.TimedOut:
 		reason = metrics.FailTimeout
 	}
-	transfers("failure", reason)
+	env.Metrics.Transfers.WithLabelValues(result, req.NodeFrom.Name, req.GroupTo.Name).Inc()
+	env.Metrics.TransferFailures.WithLabelValues(n.Row().Name, reason).Inc()
+	wait := env.Backoff.Failed(req.ID, time.Now())
+	marked := ""
+	if suspect {
+		marked = "; source copy marked suspect"
+	}
+	logging.FromContext(ctx, logging.LoggerIOUtil).Errorf("Pull of %s from node %s to node %s failed: %s%s [next try in %s]",
+		req.File.Path(), req.NodeFrom.Name, n.Row().Name, oneLine(cause), marked, wait)
+	if suspect {
+		return index.MarkSourceSuspect(ctx, env.DB, req.FileID, req.NodeFromID)
+	}
 	return nil
+}
+
+// oneLine joins a command's messages into one line.
+func oneLine(output string) string {
+	var parts []string
+	for line := range strings.Lines(output) {
+		if line = strings.TrimSpace(line); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	if len(parts) == 0 {
+		return "unspecified error"
+	}
+	return strings.Join(parts, " | ")
 }
 
 // record registers successful pulls in one transaction
@@ -605,6 +824,7 @@ func (n *DefaultNode) record(ctx context.Context, pulls []index.Pull) error {
 		env.Metrics.RequestsCompleted.WithLabelValues("copy", "success", req.NodeFrom.Name, req.GroupTo.Name).Inc()
 		env.Metrics.Transfers.WithLabelValues("success", req.NodeFrom.Name, req.GroupTo.Name).Inc()
 		env.Metrics.PulledBytes.WithLabelValues(req.NodeFrom.Name, req.GroupTo.Name).Add(float64(size))
+		env.Backoff.Succeeded(req.ID)
 	}
 	return nil
 }

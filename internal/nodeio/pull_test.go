@@ -118,10 +118,21 @@ func TestPullBatch(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(*dst.Row().Root, "acq/bad.dat")); !os.IsNotExist(err) {
 			t.Errorf("the file that failed its check is on dst: %v", err)
 		}
+		// One line each, with the cause, the source marked suspect and
+		// the request's first wait.
+		for _, prefix := range []string{
+			"ERROR Pull of acq/bad.dat from node src to node dst failed: file arrived damaged: size 24; expected ",
+			"ERROR Pull of acq/gone.dat from node src to node dst failed: ",
+		} {
+			rec.expectPrefix(t, prefix)
+		}
+		for _, l := range rec.lines() {
+			if strings.HasPrefix(l, "ERROR") && !strings.HasSuffix(l, "; source copy marked suspect [next try in 1m0s]") {
+				t.Errorf("failure logged as %q", l)
+			}
+		}
 		rec.expect(t,
-			fmt.Sprintf("ERROR MD5 mismatch on node dst; Marking source file bad.dat on node %d suspect.", src.ID),
 			"INFO Pulling local file acq/gone.dat using internal copy",
-			"ERROR Copy failed.  Marking source file suspect.",
 			"INFO Cancelling pull request for acq/present.dat to dst: already present.",
 			"INFO Hardlinked local file acq/0.dat",
 		)

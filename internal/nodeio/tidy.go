@@ -12,12 +12,13 @@ import (
 )
 
 // tidyStep cleans up after transfers a crash interrupted: stale
-// placeholders and temporary files anywhere on the node, then acquisition
-// directories left empty. It runs as an exclusive task, so no pull into
-// the node is in progress meanwhile. Only alpenhorn's own leftovers go
-// (fsutil.Tidy): the empty placeholders of files the data index knows and
-// temporary files of its own naming, never crossing into another node's
-// root or onto another filesystem.
+// placeholders, temporary files and staging directories anywhere on the
+// node, then acquisition directories left empty. It runs as an exclusive
+// task, so no pull into the node is in progress meanwhile. Only
+// alpenhorn's own leftovers go (fsutil.Tidy): the empty placeholders of
+// files the data index knows and temporary files and staging directories
+// of its own naming, never crossing into another node's root or onto
+// another filesystem.
 func (n *DefaultNode) tidyStep(ctx context.Context, _ *scheduler.Task) (scheduler.Next, error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefault)
 	node := n.Row()
@@ -53,6 +54,8 @@ func (n *DefaultNode) tidyStep(ctx context.Context, _ *scheduler.Task) (schedule
 			log.Warnf("Error tidying %s on %s: %v", p, node.Name, err)
 		case fsutil.IsPlaceholder(p):
 			log.Warnf("Removing stale placeholder %s", p)
+		case fsutil.IsStaging(p):
+			log.Warnf("Removing stale staging directory %s", p)
 		default:
 			log.Warnf("Removing stale temporary file %s", p)
 		}

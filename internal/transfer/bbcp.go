@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 	"github.com/radiocosmology/alpenhorn-go/internal/logging"
@@ -80,7 +81,7 @@ func BbcpPull(ctx context.Context, job Job, worker int) (Result, error) {
 	if err := os.MkdirAll(filepath.Dir(job.Dst), dirMode); err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
-	out, err := run(ctx, bbcpArgs(job.source(), tmp, worker), job.Timeout)
+	out, err := run(ctx, bbcpArgs(job.source(), tmp, worker), nil, job.Timeout)
 	switch {
 	case err != nil:
 		os.Remove(tmp)
@@ -100,7 +101,7 @@ func BbcpPull(ctx context.Context, job Job, worker int) (Result, error) {
 	m := bbcpMD5.FindStringSubmatch(out.stderr)
 	if m == nil {
 		os.Remove(tmp)
-		logging.FromContext(ctx, logging.LoggerIOUtil).Errorf("BBCP transfer has gone awry. STDOUT: %s\n STDERR: %s", out.stdout, out.stderr)
+		logging.FromContext(ctx, logging.LoggerIOUtil).Errorf("BBCP transfer has gone awry. STDOUT: %s\n STDERR: %s", strings.ToValidUTF8(out.stdout, "\uFFFD"), out.stderr)
 		// The misspelling is alpenhorn's and appears in its logs.
 		return res, &Error{Op: op, Err: errors.New("no MD5 in bbcp's output"), Output: "Unable to read m5sum from bbcp output"}
 	}

@@ -20,6 +20,15 @@ func Commit(ctx context.Context, tmp, dst string, exp Expect) (Result, error) {
 // commit is Commit for a method that may already know the data's MD5
 // (res.MD5); the file is hashed only when exp needs an MD5 and none is known.
 func commit(ctx context.Context, res Result, tmp, dst string, exp Expect) (Result, error) {
+	place := fsutil.CommitTemp
+	if res.Method == MethodLink {
+		place = fsutil.CommitLink
+	}
+	return commitWith(ctx, res, tmp, dst, exp, place)
+}
+
+// commitWith is commit with place moving the checked file into place.
+func commitWith(ctx context.Context, res Result, tmp, dst string, exp Expect, place func(tmp, dst string) error) (Result, error) {
 	fail := func(err error) (Result, error) {
 		os.Remove(tmp)
 		if e, ok := err.(*Error); ok {
@@ -40,7 +49,7 @@ func commit(ctx context.Context, res Result, tmp, dst string, exp Expect) (Resul
 	if err := compare(exp, res.Size, res.MD5); err != nil {
 		return fail(err)
 	}
-	if err := fsutil.CommitTemp(tmp, dst); err != nil {
+	if err := place(tmp, dst); err != nil {
 		return fail(err)
 	}
 	return res, nil

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -30,12 +31,16 @@ const dirMode = 0o755
 // any file at Dst atomically. Unlike alpenhorn, which built the destination
 // from the directory and the base name and so never linked files whose
 // name contains "/" (such as "23/1324.dat"), the full destination path is
-// used. A known Expect.Size is compared with the source's size (the data
-// is the source's own, so its MD5 is not computed).
+// used. The link is checked against job.Expect like any other pull: its
+// size, and its MD5 when Expect.MD5 is set (the file is then read).
 //
-// Any failure to link is logged at DEBUG ("hardlink failed: …") and
-// returned wrapping ErrNoLink. Linking that takes longer than ten minutes
-// (a hung mount) logs "Timeout trying to hardlink …" and is a failed pull.
+// A source that resolves, through symbolic links, to a place outside
+// job.SrcRoot (when set), and a destination that already is the source
+// file (a damaged copy cannot be repaired from itself), are refused with
+// an *Error that does not make the source suspect. Any other failure to
+// link is logged at DEBUG ("hardlink failed: …") and returned wrapping
+// ErrNoLink. Linking that takes longer than ten minutes (a hung mount)
+// logs "Timeout trying to hardlink …" and is a failed pull.
 func HardLink(ctx context.Context, job Job) (Result, error) {
 	res := Result{Method: MethodLink}
 	if err := job.check(); err != nil {
@@ -47,6 +52,10 @@ func HardLink(ctx context.Context, job Job) (Result, error) {
 	defer cancel()
 	var tmp string
 	err := fsutil.Bounded(lctx, func() error {
+		src, err := linkSource(job)
+		if err != nil {
+			return err
+		}
 		if err := os.MkdirAll(filepath.Dir(job.Dst), dirMode); err != nil {
 			return err
 		}
@@ -54,7 +63,7 @@ func HardLink(ctx context.Context, job Job) (Result, error) {
 		if err != nil {
 			return err
 		}
-		if err := os.Link(job.Src, p); err != nil {
+		if err := os.Link(src, p); err != nil {
 			return err
 		}
 		if lctx.Err() != nil {
@@ -65,23 +74,57 @@ func HardLink(ctx context.Context, job Job) (Result, error) {
 		tmp = p
 		return nil
 	})
+	var refused *Error
 	switch {
 	case err == nil:
-		return commit(ctx, res, tmp, job.Dst, Expect{Size: job.Expect.Size})
+		return commit(ctx, res, tmp, job.Dst, job.Expect)
 	case ctx.Err() != nil:
 		return res, &Error{Op: string(MethodLink), Err: context.Cause(ctx)}
 	case lctx.Err() != nil:
 		log.Warnf(`Timeout trying to hardlink "%s".`, job.Dst)
 		return res, &Error{Op: string(MethodLink), Err: fmt.Errorf("hard link %s: %w", job.Dst, lctx.Err()), TimedOut: true}
+	case errors.As(err, &refused):
+		return res, refused
 	}
 	log.Debugf("hardlink failed: %v", err)
 	return res, fmt.Errorf("%w: %w", ErrNoLink, err)
 }
 
+// linkSource returns the file a hard link for job is made to: job.Src
+// with symbolic links resolved, which must lie under job.SrcRoot (also
+// resolved) when that is set, and must not be the file at job.Dst. A
+// refusal is an *Error; a source that cannot be resolved (a missing one)
+// is left to the caller's other methods.
+func linkSource(job Job) (string, error) {
+	refuse := func(err error) (string, error) {
+		return "", &Error{Op: string(MethodLink), Err: err, Output: err.Error()}
+	}
+	src, err := filepath.EvalSymlinks(job.Src)
+	if err != nil {
+		return "", err
+	}
+	if job.SrcRoot != "" {
+		root, err := filepath.EvalSymlinks(job.SrcRoot)
+		if err != nil {
+			return refuse(fmt.Errorf("resolve source node root: %w", err))
+		}
+		if _, err := fsutil.Rel(root, src); err != nil {
+			return refuse(fmt.Errorf("source %s resolves to %s, outside the source node's root %s", job.Src, src, root))
+		}
+	}
+	if di, err := os.Stat(job.Dst); err == nil {
+		if si, err := os.Stat(src); err == nil && os.SameFile(si, di) {
+			return refuse(fmt.Errorf("destination %s is the source file %s itself", job.Dst, job.Src))
+		}
+	}
+	return src, nil
+}
+
 // Copy copies the local file job.Src to job.Dst within this process,
-// reading the source once and computing its MD5 on the way. The copy
-// (mode and modification time included) is flushed to disk under a
-// temporary name, compared with job.Expect and only then renamed onto
+// reading the source once and computing its MD5 on the way. Blocks of
+// zeros are not written but left as holes, so a sparse source gives a
+// sparse copy (as rsync --sparse does). The copy (mode and modification
+// time included) is flushed to disk under a temporary name, compared with job.Expect and only then renamed onto
 // Dst. Like alpenhorn it logs "verifying {dst} after local copy" before the
 // comparison and "local copy failed: {error}" on failure.
 //
@@ -166,7 +209,7 @@ func copyToTemp(ctx context.Context, src, dst string) (tmp, sum string, n int64,
 	}()
 
 	h := md5.New()
-	n, err = copyHashing(ctx, out, h, in)
+	n, err = copyHashing(ctx, sparseWriter{out}, h, in)
 	if err == nil && ctx.Err() != nil {
 		// The last read returned only after the caller gave up waiting.
 		err = context.Cause(ctx)
@@ -174,6 +217,10 @@ func copyToTemp(ctx context.Context, src, dst string) (tmp, sum string, n int64,
 	if err != nil {
 		var re *readError
 		return "", "", 0, errors.As(err, &re), err
+	}
+	// A trailing hole was skipped, not written.
+	if err = out.Truncate(n); err != nil {
+		return "", "", 0, false, err
 	}
 	if err = out.Chmod(fi.Mode().Perm()); err != nil {
 		return "", "", 0, false, err
@@ -244,4 +291,43 @@ func copyHashing(ctx context.Context, w io.Writer, h io.Writer, r io.Reader) (in
 			return n, &readError{rerr}
 		}
 	}
+}
+
+// sparseBlock is the unit in which sparseWriter looks for zeros: the block
+// size of common filesystems, the least a hole can take.
+const sparseBlock = 4096
+
+var zeroBlock [sparseBlock]byte
+
+// sparseWriter writes to a file, seeking over whole blocks of zeros
+// instead of writing them. The file must be truncated to its size at the
+// end, for a run of zeros at its end.
+type sparseWriter struct{ f *os.File }
+
+func (w sparseWriter) Write(p []byte) (int, error) {
+	for off := 0; off < len(p); {
+		zero := isZeroBlock(p[off:])
+		end := off
+		for end < len(p) && isZeroBlock(p[end:]) == zero {
+			end = min(end+sparseBlock, len(p))
+		}
+		var err error
+		if zero {
+			_, err = w.f.Seek(int64(end-off), io.SeekCurrent)
+		} else {
+			_, err = w.f.Write(p[off:end])
+		}
+		if err != nil {
+			return off, err
+		}
+		off = end
+	}
+	return len(p), nil
+}
+
+// isZeroBlock reports whether the first block of p (or p, if shorter) is
+// all zeros.
+func isZeroBlock(p []byte) bool {
+	b := p[:min(len(p), sparseBlock)]
+	return bytes.Equal(b, zeroBlock[:len(b)])
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -111,7 +112,7 @@ func TestHardLinkNestedName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Method != MethodLink || res.Size != int64(len(data)) {
+	if res.Method != MethodLink || res.Size != int64(len(data)) || res.MD5 != md5hex(data) {
 		t.Errorf("result %+v", res)
 	}
 	if !sameFile(t, src, dst) {
@@ -121,12 +122,70 @@ func TestHardLinkNestedName(t *testing.T) {
 		t.Errorf("destination tree %q", got)
 	}
 
-	// Pulling again over the existing link leaves nothing behind either.
-	if _, err := HardLink(context.Background(), job); err != nil {
-		t.Fatal(err)
+	// Pulling again over the existing link would "repair" the copy from
+	// itself: refused, and nothing is left behind.
+	_, err = HardLink(context.Background(), job)
+	var e *Error
+	if !errors.As(err, &e) || errors.Is(err, ErrNoLink) || SourceSuspect(err) || !strings.Contains(e.Output, "is the source file") {
+		t.Errorf("second link: %v", err)
 	}
 	if got := dirEntries(t, dstRoot); !slices.Equal(got, []string{"2025/02/21/23/1324.dat"}) {
 		t.Errorf("destination tree after a second link %q", got)
+	}
+}
+
+// A link is checked against the MD5 the data index records: a source that
+// no longer matches it is an integrity failure, and the link never takes
+// the destination's name.
+func TestHardLinkChecksMD5(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src/a.dat")
+	dst := filepath.Join(dir, "dst/a.dat")
+	mkfile(t, src, []byte("rotten data"))
+	_, err := HardLink(context.Background(), Job{Src: src, SrcRoot: filepath.Join(dir, "src"), Dst: dst, Expect: Expect{Size: 11, MD5: md5hex([]byte("good data!!"))}})
+	var e *Error
+	if !errors.As(err, &e) || !e.Integrity || !SourceSuspect(err) {
+		t.Fatalf("MD5 mismatch: %v", err)
+	}
+	if names := dirEntries(t, filepath.Dir(dst)); len(names) != 0 {
+		t.Errorf("left behind %q", names)
+	}
+}
+
+// A source reached through a symbolic link must still be inside the
+// source node's root.
+func TestHardLinkStaysInRoot(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "node")
+	outside := filepath.Join(dir, "elsewhere/secret.dat")
+	inside := filepath.Join(root, "acq/real.dat")
+	mkfile(t, outside, []byte("secret"))
+	mkfile(t, inside, []byte("real"))
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.dat", filepath.Join(root, "acq/alias.dat")); err != nil {
+		t.Fatal(err)
+	}
+	// The root itself may be reached through a link.
+	rootLink := filepath.Join(dir, "rootlink")
+	if err := os.Symlink(root, rootLink); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "dst/secret.dat")
+	_, err := HardLink(context.Background(), Job{Src: filepath.Join(rootLink, "out/secret.dat"), SrcRoot: rootLink, Dst: dst})
+	var e *Error
+	if !errors.As(err, &e) || errors.Is(err, ErrNoLink) || SourceSuspect(err) || !strings.Contains(e.Output, "outside the source node's root") {
+		t.Errorf("link out of the root: %v", err)
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		t.Error("file from outside the root linked")
+	}
+
+	dst = filepath.Join(dir, "dst/alias.dat")
+	res, err := HardLink(context.Background(), Job{Src: filepath.Join(rootLink, "acq/alias.dat"), SrcRoot: rootLink, Dst: dst, Expect: Expect{MD5: md5hex([]byte("real"))}})
+	if err != nil || res.MD5 != md5hex([]byte("real")) || !sameFile(t, inside, dst) {
+		t.Errorf("link inside the root: %+v, %v", res, err)
 	}
 }
 
@@ -201,6 +260,52 @@ func TestCopyCrossDevice(t *testing.T) {
 	}
 	if names := dirEntries(t, dir); !slices.Equal(names, []string{"2025/02/21/23/1324.dat"}) {
 		t.Errorf("destination tree %q", names)
+	}
+}
+
+// A sparse source (a few blocks of data in a large hole) gives a sparse
+// copy with the same content and MD5; a hole at the end is kept too.
+func TestCopySparse(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src/sparse.dat")
+	const size = 64 << 20
+	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{0, 5<<20 + 123, 40 << 20} {
+		if _, err := f.WriteAt(randomData(10000), off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "dst/sparse.dat")
+	res, err := Copy(context.Background(), Job{Src: src, Dst: dst, Expect: Expect{Size: size, MD5: md5hex(data)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Size != size || res.MD5 != md5hex(data) {
+		t.Errorf("result %+v", res)
+	}
+	if got, _ := os.ReadFile(dst); !slices.Equal(got, data) {
+		t.Error("copied data differs")
+	}
+	alloc, err := fsutil.AllocatedSize(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alloc > 1<<20 {
+		t.Errorf("copy of a sparse file takes %d bytes on disk for %d bytes of data", alloc, size)
 	}
 }
 

@@ -22,19 +22,11 @@ import (
 // makes remote rsync pulls run ssh with "-F FILE", so that host aliases,
 // ports and identities can come from a configuration of the operator's
 // choosing (test rigs and demos point it at a private sshd). Unset, ssh
-// reads the configuration of the user the daemon runs as, exactly as
-// alpenhorn's "ssh -q" did. (ssh ignores $HOME when looking for that, so
-// a variable is the only way to redirect it without touching the user's
-// files.) bbcp starts ssh its own way and does not use this.
+// reads the configuration of the user the daemon runs as, as alpenhorn's
+// ssh did. (ssh ignores $HOME when looking for that, so a variable is the
+// only way to redirect it without touching the user's files.) bbcp starts
+// ssh its own way and does not use this.
 const SSHConfigEnv = "ALPENHORN_SSH_CONFIG"
-
-// rsh returns the remote shell for --rsh.
-func rsh() string {
-	if cfg := os.Getenv(SSHConfigEnv); cfg != "" {
-		return "ssh -q -F " + rsyncQuote(cfg)
-	}
-	return "ssh -q"
-}
 
 // rsyncQuote protects a word inside an --rsh value, which rsync splits at
 // spaces, honouring single and double quotes, with a doubled quote inside
@@ -46,33 +38,75 @@ func rsyncQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// rsyncArgs is alpenhorn's rsync command line, except that a remote pull
-// leaves out "--compress": it costs CPU on both ends for data that
-// (radio-telescope products) hardly compresses, and on fast links it slows
-// the transfer down. This is a deliberate difference from alpenhorn.
+// rsyncArgs is alpenhorn's rsync command line pulling src (from host, or
+// locally when host is empty) to dst, except that a remote pull leaves out
+// "--compress": it costs CPU on both ends for data that (radio-telescope
+// products) hardly compresses, and on fast links it slows the transfer
+// down. This is a deliberate difference from alpenhorn. extra options go
+// before the paths.
 //
 // --protect-args makes rsync send the path names through its own protocol
 // rather than the remote shell, so spaces, quotes, ";", newlines and the
 // like in names are safe; both paths are absolute (or "user@host:/…"),
 // so none can be taken for an option.
 //
-// With md5, rsync checks the transfer with MD5 and prints the whole-file
-// checksum of what it wrote (see reportedMD5). "--quiet" then goes: it
-// silences "--out-format" too, and all it hid was standard output, which
-// is otherwise not read.
-func rsyncArgs(src, dst string, remote, md5 bool) []string {
+// A non-empty format asks rsync to check the transfer with MD5 and print
+// that format (holding %C, the whole-file checksum of what it wrote) for
+// each file (see reportedMD5). "--quiet" then goes: it silences
+// "--out-format" too, and all it hid was standard output, which is
+// otherwise not read.
+func rsyncArgs(ssh *SSH, host, format string, extra []string, src, dst string) []string {
 	args := []string{"rsync"}
-	if remote {
-		args = append(args, "--rsync-path=ionice -c2 -n4 rsync", "--rsh="+rsh())
+	if host != "" {
+		args = append(args, "--rsync-path=ionice -c2 -n4 rsync", "--rsh="+ssh.rsh(host))
 	}
-	if md5 {
-		args = append(args, "--checksum-choice=md5", "--out-format=%C")
+	if format != "" {
+		args = append(args, "--checksum-choice=md5", "--out-format="+format)
 	} else {
 		args = append(args, "--quiet")
 	}
-	return append(args,
+	args = append(args,
 		"--times", "--protect-args", "--perms", "--group", "--owner",
-		"--copy-links", "--sparse", src, dst)
+		"--copy-links", "--sparse")
+	return append(append(args, extra...), src, dst)
+}
+
+// runRsync runs the rsync command line that args makes, pulling from host
+// (empty: locally). When md5 is wanted and rsync can report it, args is
+// asked for a command line that does (inStream): see RsyncPull.
+func runRsync(ctx context.Context, host string, md5 bool, args func(inStream bool) []string, stdin []byte, timeout float64) (out cmdResult, inStream bool, err error) {
+	inStream = host != "" && md5 && rsyncReportsMD5(ctx, host)
+	out, err = run(ctx, args(inStream), stdin, timeout)
+	if inStream && err == nil && out.exit != 0 && strings.Contains(out.stderr, "--checksum-choice") {
+		// The other end refused the option: an rsync before 3.1.3 ("unknown
+		// option") or one whose checksum list leaves MD5 out ("refused by
+		// the server"). It is pulled from as before, now and from now on.
+		// The refusal comes as the connection opens, before any data, so
+		// the second run gets the whole time limit again.
+		refuseRsyncMD5(ctx, host)
+		inStream = false
+		out, err = run(ctx, args(false), stdin, timeout)
+	}
+	return out, inStream, err
+}
+
+// rsyncError is the failure of a run of rsync, nil when it succeeded.
+func rsyncError(ctx context.Context, out cmdResult, err error, timeout float64) *Error {
+	op := string(MethodRsync)
+	switch {
+	case err != nil:
+		return &Error{Op: op, Err: err, Output: err.Error()}
+	case out.timedOut:
+		return &Error{Op: op, Err: fmt.Errorf("timed out after %s s", FormatTimeout(timeout)), TimedOut: true}
+	case out.exit != 0:
+		return &Error{
+			Op:            op,
+			Err:           fmt.Errorf("exit status %d", out.exit),
+			Output:        out.stderr,
+			SourceSuspect: rsyncSourceSuspect(ctx, out.exit, out.stderr),
+		}
+	}
+	return nil
 }
 
 // RsyncPull copies job.Src to job.Dst with rsync: over ssh from job.Host
@@ -107,35 +141,16 @@ func RsyncPull(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
-	remote := job.Host != ""
-	inStream := remote && job.Expect.MD5 != "" && rsyncReportsMD5(ctx, job.Host)
-	out, err := run(ctx, rsyncArgs(job.source(), tmp, remote, inStream), job.Timeout)
-	if inStream && err == nil && out.exit != 0 && strings.Contains(out.stderr, "--checksum-choice") {
-		// The other end refused the option: an rsync before 3.1.3 ("unknown
-		// option") or one whose checksum list leaves MD5 out ("refused by
-		// the server"). It is pulled from as before, now and from now on.
-		// The refusal comes as the connection opens, before any data, so
-		// the second run gets the whole time limit again.
-		refuseRsyncMD5(ctx, job.Host)
-		removeTemp(tmp)
-		inStream = false
-		out, err = run(ctx, rsyncArgs(job.source(), tmp, remote, false), job.Timeout)
-	}
-	switch {
-	case err != nil:
-		removeTemp(tmp)
-		return res, &Error{Op: op, Err: err, Output: err.Error()}
-	case out.timedOut:
-		removeTemp(tmp)
-		return res, &Error{Op: op, Err: fmt.Errorf("timed out after %s s", FormatTimeout(job.Timeout)), TimedOut: true}
-	case out.exit != 0:
-		removeTemp(tmp)
-		return res, &Error{
-			Op:            op,
-			Err:           fmt.Errorf("exit status %d", out.exit),
-			Output:        out.stderr,
-			SourceSuspect: rsyncSourceSuspect(ctx, out.exit, out.stderr),
+	out, inStream, err := runRsync(ctx, job.Host, job.Expect.MD5 != "", func(inStream bool) []string {
+		format := ""
+		if inStream {
+			format = "%C"
 		}
+		return rsyncArgs(job.SSH, job.Host, format, nil, job.source(), tmp)
+	}, nil, job.Timeout)
+	if e := rsyncError(ctx, out, err, job.Timeout); e != nil {
+		removeTemp(tmp)
+		return res, e
 	}
 	if inStream {
 		res.MD5 = reportedMD5(out.stdout)

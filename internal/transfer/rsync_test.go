@@ -40,28 +40,33 @@ var nastyNames = []string{
 func TestRsyncArgs(t *testing.T) {
 	t.Setenv(SSHConfigEnv, "")
 	common := []string{"--times", "--protect-args", "--perms", "--group", "--owner", "--copy-links", "--sparse"}
-	remoteShell := []string{"--rsync-path=ionice -c2 -n4 rsync", "--rsh=ssh -q"}
+	remoteShell := []string{"--rsync-path=ionice -c2 -n4 rsync", "--rsh=ssh -o LogLevel=ERROR"}
 	inStream := []string{"--checksum-choice=md5", "--out-format=%C"}
 	for _, c := range []struct {
-		remote, md5 bool
-		want        [][]string
+		host, format string
+		want         [][]string
 	}{
-		{false, false, [][]string{{"--quiet"}, common, {"/src/a", "/dst/.a.tmp"}}},
-		{true, false, [][]string{remoteShell, {"--quiet"}, common, {"u@h:/src/a", "/dst/.a.tmp"}}},
-		{true, true, [][]string{remoteShell, inStream, common, {"u@h:/src/a", "/dst/.a.tmp"}}},
+		{"", "", [][]string{{"--quiet"}, common, {"/src/a", "/dst/.a.tmp"}}},
+		{"u@h", "", [][]string{remoteShell, {"--quiet"}, common, {"u@h:/src/a", "/dst/.a.tmp"}}},
+		{"u@h", "%C", [][]string{remoteShell, inStream, common, {"u@h:/src/a", "/dst/.a.tmp"}}},
 	} {
 		src := "/src/a"
-		if c.remote {
-			src = "u@h:/src/a"
+		if c.host != "" {
+			src = c.host + ":/src/a"
 		}
 		want := append([]string{"rsync"}, slices.Concat(c.want...)...)
-		if got := rsyncArgs(src, "/dst/.a.tmp", c.remote, c.md5); !slices.Equal(got, want) {
-			t.Errorf("remote %v, md5 %v: rsync %q\nwant %q", c.remote, c.md5, got, want)
+		if got := rsyncArgs(nil, c.host, c.format, nil, src, "/dst/.a.tmp"); !slices.Equal(got, want) {
+			t.Errorf("host %q, format %q: rsync %q\nwant %q", c.host, c.format, got, want)
 		}
 	}
 	t.Setenv(SSHConfigEnv, "/etc/alpen horn/it's.conf")
-	if got := rsyncArgs("u@h:/a", "/b", true, false)[2]; got != `--rsh=ssh -q -F '/etc/alpen horn/it''s.conf'` {
+	if got := rsyncArgs(nil, "u@h", "", nil, "u@h:/a", "/b")[2]; got != `--rsh=ssh -o LogLevel=ERROR -F '/etc/alpen horn/it''s.conf'` {
 		t.Errorf("--rsh with a configuration file: %s", got)
+	}
+	s := &SSH{dir: "/run/user/1000/alpen horn%1", hosts: map[string]bool{}}
+	want := `--rsh=ssh -o LogLevel=ERROR -F '/etc/alpen horn/it''s.conf' -o ControlMaster=auto -o 'ControlPath=/run/user/1000/alpen horn%%1/%C' -o ControlPersist=5m`
+	if got := rsyncArgs(s, "u@h", "", nil, "u@h:/a", "/b")[2]; got != want {
+		t.Errorf("--rsh sharing connections: %s\nwant %s", got, want)
 	}
 }
 

@@ -19,17 +19,20 @@ const killGrace = 5 * time.Second
 // cmdResult is the outcome of a command that ran to its end or was killed
 // for overrunning.
 type cmdResult struct {
-	exit           int
+	exit int
+	// stdout is as written (rsync's file names need not be UTF-8);
+	// stderr is made valid UTF-8 for the log.
 	stdout, stderr string
 	timedOut       bool
 }
 
-// run executes args (never through a shell) with stdout and stderr
-// captured, as alpenhorn's run_command does, including its two log lines.
-// A command still running after timeout seconds (0: no limit) is killed
-// and reported with timedOut set and no output. The error is non-nil only
-// when the command could not be started or ctx ended.
-func run(ctx context.Context, args []string, timeout float64) (cmdResult, error) {
+// run executes args (never through a shell) with stdin as its standard
+// input (nil: none) and stdout and stderr captured, as alpenhorn's
+// run_command does, including its two log lines. A command still running
+// after timeout seconds (0: no limit) is killed and reported with timedOut
+// set and only the standard output it wrote until then. The error is
+// non-nil only when the command could not be started or ctx ended.
+func run(ctx context.Context, args []string, stdin []byte, timeout float64) (cmdResult, error) {
 	log := logging.FromContext(ctx, logging.LoggerUtil)
 	line := strings.Join(args, " ")
 	log.Debugf("Running command [timeout=%s]: %s", FormatTimeout(timeout), line)
@@ -43,6 +46,9 @@ func run(ctx context.Context, args []string, timeout float64) (cmdResult, error)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(cctx, args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	// A session of its own: ssh then has no terminal to prompt on (it fails
 	// instead of stopping on SIGTTIN), and the whole group (rsync and the
 	// ssh it started) can be signalled together.
@@ -59,10 +65,10 @@ func run(ctx context.Context, args []string, timeout float64) (cmdResult, error)
 	}
 	if cctx.Err() != nil {
 		logging.FromContext(ctx, logging.LoggerUtil).Warnf("Process overrun [timeout=%s]: %s", FormatTimeout(timeout), line)
-		return cmdResult{exit: -1, timedOut: true}, nil
+		return cmdResult{exit: -1, timedOut: true, stdout: stdout.String()}, nil
 	}
 	res := cmdResult{
-		stdout: strings.ToValidUTF8(stdout.String(), "\uFFFD"),
+		stdout: stdout.String(),
 		stderr: strings.ToValidUTF8(stderr.String(), "\uFFFD"),
 	}
 	var ee *exec.ExitError

@@ -2,10 +2,11 @@
 // link, in-process copy, rsync (local, or remote over ssh) and bbcp.
 //
 // Every method writes the file under a temporary dot-name beside the
-// destination (fsutil.TempPath), checks it against what the data index
-// records (Expect) and only then renames it onto the destination, so the
-// final name never holds a partial or unverified file and the import
-// watcher never sees one. On any failure the temporary file is removed and
+// destination (fsutil.TempPath), or a batch into a staging directory of
+// the destination node (fsutil.MkStaging), checks it against what the
+// data index records (Expect) and only then renames it onto the
+// destination, so the final name never holds a partial or unverified file
+// and the import watcher never sees one. On any failure the temporary file is removed and
 // the destination is left as it was.
 //
 // Failures are *Error values saying whether the source copy may be at
@@ -75,8 +76,8 @@ type Result struct {
 	// Size is the byte size of the file now at Dst.
 	Size int64
 	// MD5 is the hex digest of the data, when the method computed it (the
-	// in-process copy and a verified rsync) or reported it (bbcp); empty
-	// for a hard link, whose data is the source's own.
+	// in-process copy, a verified rsync or hard link) or reported it
+	// (bbcp); empty when Expect.MD5 was and nothing computed it.
 	MD5 string
 }
 
