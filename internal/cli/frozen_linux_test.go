@@ -29,6 +29,7 @@ func TestFrozenServer(t *testing.T) {
 	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "Error: ") || !strings.Contains(lines[0], "did not answer within 10 s") {
 		t.Fatalf("exit %d, stderr %q: want status 1 and one line saying the server did not answer", code, lines)
 	}
+	t.Log(lines[0])
 
 	// Without Ctrl-C, this one would wait ten minutes for an answer.
 	p = startCLI(t, bin, waitConfig(t, url+"?connect_timeout=600", 600), "node", "list")
