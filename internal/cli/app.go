@@ -76,9 +76,16 @@ func (a *App) DB(ctx context.Context, check bool) (*db.DB, error) {
 		d.OnFailover = func(_ context.Context, from, to string, err error) {
 			fmt.Fprintln(a.Stderr, db.FailoverMessage(from, to, d.Redact(fmt.Sprint(err))))
 		}
-		if d.GiveUpAfter, err = cfg.WaitLimit(); err != nil {
+		limit, err := cfg.WaitLimit()
+		if err != nil {
 			d.Close()
 			return nil, err
+		}
+		d.SetWaitLimit(limit)
+		// Statements wait for a data index that is unreachable or locked
+		// (db.Retry): say so, once, rather than seem to hang.
+		d.OnUnavailable = func(_ context.Context, err error) {
+			fmt.Fprintln(a.Stderr, db.WaitingMessage(d.Where(), d.Redact(err.Error()), limit))
 		}
 		a.index = d
 	}

@@ -29,11 +29,6 @@ import (
 // cluster (wsrep_sync_wait). Statements that failed on the lost server
 // are retried by Retry, on new connections, which go to the new one.
 
-// clusterIOTimeout bounds each read and write of a connection to a
-// cluster, unless the URL sets its own: a frozen server must make its
-// clients move on, not wait for ever.
-const clusterIOTimeout = time.Minute
-
 // clusterHosts splits a MySQL URL's host list. rest is the URL after
 // "mysql://"; single is rest naming only the first host, and hosts lists
 // every host (with port 3306 where none is given) when there are several,
@@ -88,12 +83,6 @@ func newCluster(dsn string, hosts []string) (*cluster, *sql.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg.ReadTimeout == 0 {
-		cfg.ReadTimeout = clusterIOTimeout
-	}
-	if cfg.WriteTimeout == 0 {
-		cfg.WriteTimeout = clusterIOTimeout
-	}
 	c := &cluster{cfg: cfg, hosts: hosts}
 	c.pool = sql.OpenDB(c)
 	return c, c.pool, nil
@@ -109,8 +98,14 @@ func (c *cluster) notReady(err error) {
 	if c == nil || !errors.As(err, &me) || me.Number != 1047 {
 		return
 	}
-	c.pool.SetMaxIdleConns(0)
-	c.pool.SetMaxIdleConns(poolIdle)
+	dropIdle(c.pool)
+}
+
+// dropIdle closes the idle connections of pool, so that the next
+// statements run on new ones.
+func dropIdle(pool *sql.DB) {
+	pool.SetMaxIdleConns(0)
+	pool.SetMaxIdleConns(poolIdle)
 }
 
 // Connect connects to the server in use or, failing that, to the next
@@ -145,11 +140,11 @@ func (c *cluster) Driver() driver.Driver { return &mysql.MySQLDriver{} }
 func (c *cluster) dial(ctx context.Context, host string) (driver.Conn, error) {
 	cfg := c.cfg.Clone()
 	cfg.Addr = host
-	conn, err := mysql.NewConnector(cfg)
+	s, err := newServer(cfg)
 	if err != nil {
 		return nil, err
 	}
-	dc, err := conn.Connect(ctx)
+	dc, err := s.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +194,37 @@ func (c *cluster) failedOver(ctx context.Context, from, to string, err error) {
 func FailoverMessage(from, to, why string) string {
 	return fmt.Sprintf("Database server %s unavailable (%s): using %s.", from, why, to)
 }
+
+// server is the connector of a data index on one database server.
+type server struct {
+	cfg  *mysql.Config
+	conn driver.Connector
+}
+
+func newServer(cfg *mysql.Config) (*server, error) {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &server{cfg: cfg, conn: conn}, nil
+}
+
+// Connect bounds the whole set-up of a connection by the connect timeout:
+// the driver bounds only the dial by it, and the server's greeting and
+// the authentication by the read timeout, whereas a frozen server, whose
+// kernel still accepts connections, never greets.
+func (s *server) Connect(ctx context.Context) (driver.Conn, error) {
+	setUp, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	conn, err := s.conn.Connect(setUp)
+	if err != nil && ctx.Err() == nil && setUp.Err() != nil {
+		return nil, fmt.Errorf("database server %s did not answer within %s: %w", s.cfg.Addr, Seconds(s.cfg.Timeout), err)
+	}
+	return conn, err
+}
+
+// Driver is the MySQL driver.
+func (s *server) Driver() driver.Driver { return s.conn.Driver() }
 
 // jitter returns a wait of about d: between a half and one and a half of
 // it.

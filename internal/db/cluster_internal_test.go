@@ -66,8 +66,9 @@ func TestJitter(t *testing.T) {
 }
 
 func TestRetryGivesUp(t *testing.T) {
-	d := &DB{GiveUpAfter: 300 * time.Millisecond}
+	d := &DB{}
 	d.Gorm, _ = gorm.Open(sqlite.Open(":memory:"), &gorm.Config{Logger: statementLogger})
+	d.SetWaitLimit(300 * time.Millisecond)
 	start := time.Now()
 	tries := 0
 	err := d.Retry(context.Background(), func(*gorm.DB) error {

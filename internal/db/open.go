@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -54,13 +56,15 @@ type DB struct {
 	// another, with why the first could not be used; without it a line
 	// says so on stderr.
 	OnFailover func(ctx context.Context, from, to string, err error)
-	// GiveUpAfter, when set, bounds how long Retry keeps trying: a
-	// statement still failing that long after its first try fails for
-	// good. The CLI sets it, so that a command gives up on a data index
-	// that stays unreachable or locked; the daemon waits for ever.
-	GiveUpAfter time.Duration
+	// giveUpAfter, when set (SetWaitLimit), bounds how long Retry keeps
+	// trying.
+	giveUpAfter time.Duration
+	// where names the data index, without the password.
+	where string
 	// cluster is the connector of a data index on several servers.
 	cluster *cluster
+	// sqlite is the connector of an SQLite data index.
+	sqlite *sqliteConnector
 	// downSince is when the current outage began (Unix nanoseconds), 0
 	// while the data index is reachable.
 	downSince atomic.Int64
@@ -87,6 +91,25 @@ var ErrConnectFailed = errors.New("Database connect failed.")
 // busyTimeout is how long an SQLite connection waits for another process's
 // write lock before giving up; several daemons and CLIs share one file.
 const busyTimeout = 60 * time.Second
+
+// busyNotice replaces busyTimeout in a process with a wait limit (the
+// CLI): a statement that waited that long for a write lock returns to
+// Retry, which waits on where it can say so (OnUnavailable), give up at
+// the limit, and stop at once when its context ends, none of which
+// SQLite's own wait allows.
+const busyNotice = time.Second
+
+// Every connection to a MySQL server, alone or in a cluster, has these
+// bounds unless its URL sets its own (connect_timeout, read_timeout,
+// write_timeout): a frozen server must make its clients give up, or move
+// on to another server, not wait for ever. connectTimeout bounds the whole
+// set-up of a connection (server.Connect); the read and write timeouts
+// are above MariaDB's default row lock wait (50 s), after which the server
+// itself fails a statement.
+const (
+	connectTimeout = 10 * time.Second
+	ioTimeout      = time.Minute
+)
 
 // connMaxLifetime is kept below MySQL's shortest common idle timeout so that
 // the pool never hands out a connection the server has already dropped.
@@ -124,11 +147,12 @@ func Open(rawURL string) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		g, err := gorm.Open(sqlite.Open(dsn), cfg)
+		conn := &sqliteConnector{dsn: dsn}
+		g, err := gorm.Open(&sqlite.Dialector{Conn: sql.OpenDB(conn)}, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return &DB{Gorm: g, Engine: SQLite}, nil
+		return &DB{Gorm: g, Engine: SQLite, where: RedactURL(rawURL), sqlite: conn}, nil
 	case "mysql", "mysql+pool":
 		// Several hosts: a cluster (cluster.go), reached through the
 		// DSN of its first host.
@@ -140,9 +164,12 @@ func Open(rawURL string) (*DB, error) {
 		dialect := gormmysql.Config{DSN: dsn, SkipInitializeWithVersion: true}
 		var cl *cluster
 		if hosts != nil {
-			if cl, dialect.Conn, err = newCluster(dsn, hosts); err != nil {
-				return nil, err
-			}
+			cl, dialect.Conn, err = newCluster(dsn, hosts)
+		} else {
+			dialect.Conn, err = openServer(dsn)
+		}
+		if err != nil {
+			return nil, err
 		}
 		g, err := gorm.Open(gormmysql.New(dialect), cfg)
 		if err != nil {
@@ -154,7 +181,7 @@ func Open(rawURL string) (*DB, error) {
 		}
 		sqlDB.SetConnMaxLifetime(connMaxLifetime)
 		sqlDB.SetConnMaxIdleTime(time.Minute)
-		d := &DB{Gorm: g, Engine: MySQL, password: password}
+		d := &DB{Gorm: g, Engine: MySQL, password: password, where: RedactURL(rawURL)}
 		if cl != nil {
 			cl.db.Store(d)
 			d.cluster = cl
@@ -162,6 +189,81 @@ func Open(rawURL string) (*DB, error) {
 		return d, nil
 	}
 	return nil, fmt.Errorf("Unknown database type \"%s\" in the URL (sqlite or mysql): %w", scheme, ErrConnectFailed)
+}
+
+// openServer returns the connection pool of a data index on the one
+// server of dsn.
+func openServer(dsn string) (*sql.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(s), nil
+}
+
+// sqliteConnector opens the connections of an SQLite data index.
+type sqliteConnector struct {
+	dsn string
+	// busy, when not 0, replaces the DSN's busy timeout (milliseconds).
+	busy atomic.Int64
+}
+
+// sqliteDriver is the driver registered by the SQLite dialect's package.
+var sqliteDriver = func() driver.Driver {
+	pool, _ := sql.Open(sqlite.DriverName, "")
+	defer pool.Close()
+	return pool.Driver()
+}()
+
+func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := sqliteDriver.Open(c.dsn)
+	busy := c.busy.Load()
+	if err != nil || busy == 0 {
+		return conn, err
+	}
+	if _, err := conn.(driver.ExecerContext).ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busy), nil); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (c *sqliteConnector) Driver() driver.Driver { return sqliteDriver }
+
+// SetWaitLimit bounds how long Retry keeps trying: a statement still
+// failing that long after its first try fails for good, saying it gave
+// up. The CLI sets it, so that a command gives up on a data index that
+// stays unreachable or locked; the daemon waits for ever. On SQLite the
+// statements then wait for another process's write lock only briefly
+// (busyNotice), leaving the rest of the wait to Retry.
+func (d *DB) SetWaitLimit(limit time.Duration) {
+	d.giveUpAfter = limit
+	if d.sqlite == nil {
+		return
+	}
+	d.sqlite.busy.Store(max(min(limit, busyNotice).Milliseconds(), 1))
+	// The connections opened so far wait as long as the daemon's.
+	if pool, err := d.Gorm.DB(); err == nil {
+		dropIdle(pool)
+	}
+}
+
+// Where names the data index (its URL, without the password).
+func (d *DB) Where() string { return d.where }
+
+// WaitingMessage is the line that says a command waits for the data index
+// at where, unavailable because of why, for at most limit.
+func WaitingMessage(where, why string, limit time.Duration) string {
+	return fmt.Sprintf("Waiting for the data index at %s: %s. Giving up after %s (database.wait_limit).", where, why, Seconds(limit))
+}
+
+// Seconds writes d as the configuration gives times: in seconds.
+func Seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
 
 // CreateFile creates the empty file of an SQLite data index that does not
@@ -325,7 +427,8 @@ func mysqlDSN(rest string) (string, string, error) {
 	// the driver escapes as the session's sql_mode requires, and prepares
 	// the statement after all for an argument of a type it cannot write.
 	cfg.InterpolateParams = true
-	cfg.Timeout = 10 * time.Second
+	cfg.Timeout = connectTimeout
+	cfg.ReadTimeout, cfg.WriteTimeout = ioTimeout, ioTimeout
 	// Strict mode: a value too long for its column, or an invalid enum, is
 	// an error rather than silently truncated as in Python's session.
 	cfg.Params = map[string]string{"sql_mode": "'STRICT_ALL_TABLES,PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION'", "time_zone": "'+00:00'"}
@@ -409,8 +512,11 @@ func (d *DB) Retry(ctx context.Context, fn func(g *gorm.DB) error) error {
 		if err == nil {
 			d.reached(ctx)
 		}
-		if !Retryable(err) || d.GiveUpAfter > 0 && time.Since(start) >= d.GiveUpAfter {
+		if !Retryable(err) {
 			return marked(err)
+		}
+		if d.giveUpAfter > 0 && time.Since(start) >= d.giveUpAfter {
+			return marked(fmt.Errorf("Gave up waiting for the data index after %s: %w", Seconds(d.giveUpAfter), err))
 		}
 		d.unreachable(ctx, err)
 		d.cluster.notReady(err)

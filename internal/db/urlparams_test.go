@@ -41,10 +41,10 @@ func TestURLParamsPassedToDriver(t *testing.T) {
 	if cfg.TLS != nil {
 		t.Errorf("TLS on without ssl_ parameters")
 	}
-	// No parameter: the defaults as before.
+	// No parameter: the defaults.
 	cfg = dsnConfig(t, "u@db/idx")
-	if cfg.Timeout != 10*time.Second || cfg.TLS != nil || cfg.Addr != "db:3306" {
-		t.Errorf("defaults: %v %v %s", cfg.Timeout, cfg.TLS, cfg.Addr)
+	if cfg.Timeout != 10*time.Second || cfg.ReadTimeout != time.Minute || cfg.WriteTimeout != time.Minute || cfg.TLS != nil || cfg.Addr != "db:3306" {
+		t.Errorf("defaults: %v %v %v %v %s", cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.TLS, cfg.Addr)
 	}
 }
 
