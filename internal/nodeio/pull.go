@@ -340,13 +340,14 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 		return nil
 	}
 	switch {
+	case !n.onNode(ctx):
+		// Where the file went is gone with the node (which may be what
+		// failed the transfer): the request stays pending, for the
+		// pre-pull search to find the file there once the node is back,
+		// and is not held back as a failed pull.
+		return nil
 	case err != nil:
 		err = n.pullFailed(ctx, req, err)
-	case !n.onNode(ctx):
-		// Where the file went is gone with the node: the request stays
-		// pending, for the pre-pull search to find the file there once
-		// the node is back.
-		return nil
 	default:
 		p := index.Pull{Req: req, Start: start, End: time.Now()}
 		var ok bool
@@ -420,6 +421,10 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 		}
 		tried = true
 		if err != nil {
+			if !n.onNode(ctx) {
+				// As in pull: nothing is recorded of a node gone.
+				return nil
+			}
 			if err := n.pullFailed(ctx, req, err); err != nil {
 				return err
 			}
@@ -513,6 +518,10 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 	if err != nil {
 		return err
 	}
+	if !n.onNode(ctx) {
+		// As in pull: nothing is recorded of a node gone.
+		return nil
+	}
 	var pulled []index.Pull
 	for i, req := range batch {
 		r := results[i]
@@ -527,10 +536,6 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 		if p.MD5, ok = n.pulledMD5(ctx, req, r.Result, filepath.Join(job.DstRoot, job.Files[i].Rel)); ok {
 			pulled = append(pulled, p)
 		}
-	}
-	if len(pulled) > 0 && !n.onNode(ctx) {
-		// As in pull: nothing is recorded of a node gone.
-		return nil
 	}
 	if err := n.record(ctx, pulled); err != nil {
 		return err
