@@ -42,20 +42,8 @@ func BenchmarkUpdateLoop(b *testing.B) {
 func updateLoop(b *testing.B, bins binaries, engine string) {
 	files, pending := *loopCopies/2, *loopPending
 	w := newWorld(b, bins, engine)
-	dir := b.TempDir()
-	here := w.node("here", "here", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "here")})
-	tape := w.node("tape", "tape", nodeOpts{host: "tapehost", address: "tapehost", username: "alpenhorn"})
-	// The CLI would insist on the HSM's settings, which a node of another
-	// host never reads here.
-	w.exec("UPDATE storagenode SET io_class = 'LustreHSM' WHERE id = ?", tape)
-	w.node("dest", "dest", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "dest")})
-	dest := w.groupID("dest")
-
 	setup := time.Now()
-	first := w.registerFiles(files, smallData)
-	last := first + int64(files) - 1
-	w.addCopies(here, first, last)
-	w.addCopiesReady(tape, first, last, false)
+	here, tape, dest, first, _ := w.tapeFiles(b, files)
 	w.addRequests(tape, dest, first, first+int64(pending)-1)
 	b.Logf("data index filled in %.1f s: %d copies, %d pending requests", time.Since(setup).Seconds(),
 		w.count("SELECT COUNT(*) FROM archivefilecopy"), w.count("SELECT COUNT(*) FROM archivefilecopyrequest WHERE completed = 0 AND cancelled = 0"))
@@ -127,4 +115,26 @@ func passTimes(b *testing.B, passes []pass) (first, slowest float64) {
 		slowest = slices.Max(later)
 	}
 	return first, slowest
+}
+
+// tapeFiles registers files small files, each with a copy on "here", a
+// node of this host, and one on "tape", a LustreHSM node of another host
+// that has them all released (not ready), and makes a group "dest" with a
+// node of this host: requests from tape into dest wait for the tape, and
+// make a pass read them without pulling anything. It returns the ids of
+// here, tape, dest and the files.
+func (w *world) tapeFiles(b *testing.B, files int) (here, tape, dest, first, last int64) {
+	dir := b.TempDir()
+	here = w.node("here", "here", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "here")})
+	tape = w.node("tape", "tape", nodeOpts{host: "tapehost", address: "tapehost", username: "alpenhorn"})
+	// The CLI would insist on the HSM's settings, which a node of another
+	// host never reads here.
+	w.exec("UPDATE storagenode SET io_class = 'LustreHSM' WHERE id = ?", tape)
+	w.node("dest", "dest", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "dest")})
+	dest = w.groupID("dest")
+	first = w.registerFiles(files, smallData)
+	last = first + int64(files) - 1
+	w.addCopies(here, first, last)
+	w.addCopiesReady(tape, first, last, false)
+	return here, tape, dest, first, last
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,20 +44,8 @@ func BenchmarkPendingFootprint(b *testing.B) {
 
 func pendingFootprint(b *testing.B, bins binaries, engine string, pending int) {
 	w := newWorld(b, bins, engine)
-	dir := b.TempDir()
-	here := w.node("here", "here", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "here")})
-	tape := w.node("tape", "tape", nodeOpts{host: "tapehost", address: "tapehost", username: "alpenhorn"})
-	// The CLI would insist on the HSM's settings, which a node of another
-	// host never reads here.
-	w.exec("UPDATE storagenode SET io_class = 'LustreHSM' WHERE id = ?", tape)
-	w.node("dest", "dest", nodeOpts{host: "alpenhost", root: filepath.Join(dir, "dest")})
-	dest := w.groupID("dest")
-
 	setup := time.Now()
-	first := w.registerFiles(pending, smallData)
-	last := first + int64(pending) - 1
-	w.addCopies(here, first, last)
-	w.addCopiesReady(tape, first, last, false)
+	here, tape, dest, first, last := w.tapeFiles(b, pending)
 	w.addRequests(tape, dest, first, last)
 	b.Logf("data index filled in %.1f s: %d pending requests", time.Since(setup).Seconds(),
 		w.count("SELECT COUNT(*) FROM archivefilecopyrequest WHERE completed = 0 AND cancelled = 0"))

@@ -27,6 +27,16 @@ type remoteWorld struct {
 	g2     *db.StorageGroup
 }
 
+// remoteTest runs body on both engines, each in a remoteWorld of its own
+// (an sshd of its own too: a test may change its keys).
+func remoteTest(t *testing.T, body func(t *testing.T, w *remoteWorld)) {
+	t.Parallel()
+	bin := daemontest.BuildDaemon(t)
+	testdb.Engines(t, func(t *testing.T, url string) {
+		body(t, newRemoteWorld(t, bin, url, sshtest.Start(t, "alphahost")))
+	})
+}
+
 func newRemoteWorld(t *testing.T, bin, url string, srv *sshtest.Server) *remoteWorld {
 	w := daemontest.NewWorld(t, bin, url)
 	g1, g2 := w.Group("storage1"), w.Group("storage2")
@@ -124,11 +134,7 @@ func (w *remoteWorld) checkSafe(t *testing.T) {
 // that does not match its MD5 fails alone: the others are recorded, it is
 // not, and its source copy is checked and found corrupt.
 func TestBatchCorruptSource(t *testing.T) {
-	t.Parallel()
-	bin := daemontest.BuildDaemon(t)
-	srv := sshtest.Start(t, "alphahost")
-	testdb.Engines(t, func(t *testing.T, url string) {
-		w := newRemoteWorld(t, bin, url, srv)
+	remoteTest(t, func(t *testing.T, w *remoteWorld) {
 		files := w.files("2025/03/01", 20, func(i int) string { return fmt.Sprintf("file %d\n", i) })
 		bad := files[7]
 		daemontest.WriteFile(t, w.n1, "2025/03/01/"+bad.Name, "file X\n") // same size
@@ -156,11 +162,7 @@ func TestBatchCorruptSource(t *testing.T) {
 // TestBatchNames: names with spaces, quotes, a newline and a leading dash
 // travel in one batch and arrive under their own names.
 func TestBatchNames(t *testing.T) {
-	t.Parallel()
-	bin := daemontest.BuildDaemon(t)
-	srv := sshtest.Start(t, "alphahost")
-	testdb.Engines(t, func(t *testing.T, url string) {
-		w := newRemoteWorld(t, bin, url, srv)
+	remoteTest(t, func(t *testing.T, w *remoteWorld) {
 		names := []string{"a b.dat", "it's.dat", `say "hi".dat`, "new\nline.dat", "-dash.dat", "back\\slash.dat", "tab\there.dat"}
 		var reqs []*db.ArchiveFileCopyRequest
 		for _, name := range names {
@@ -182,11 +184,7 @@ func TestBatchNames(t *testing.T) {
 // leaves no false record; restarted, it finishes the pulls, and nothing of
 // the cut-short transfer stays on disk.
 func TestBatchKilled(t *testing.T) {
-	t.Parallel()
-	bin := daemontest.BuildDaemon(t)
-	srv := sshtest.Start(t, "alphahost")
-	testdb.Engines(t, func(t *testing.T, url string) {
-		w := newRemoteWorld(t, bin, url, srv)
+	remoteTest(t, func(t *testing.T, w *remoteWorld) {
 		const count = 200
 		w.files("2025/03/03", count, func(int) string { return rand.Text() + strings.Repeat("x", 1<<20) })
 		_, beta := w.start(daemontest.Settings{})
@@ -218,11 +216,7 @@ func (w *remoteWorld) checkSafeOnRestart(t *testing.T, d *daemontest.Daemon, cou
 // requests stay cancelled (never completed too), and nothing more is
 // pulled afterwards.
 func TestCancelDuringSync(t *testing.T) {
-	t.Parallel()
-	bin := daemontest.BuildDaemon(t)
-	srv := sshtest.Start(t, "alphahost")
-	testdb.Engines(t, func(t *testing.T, url string) {
-		w := newRemoteWorld(t, bin, url, srv)
+	remoteTest(t, func(t *testing.T, w *remoteWorld) {
 		const count = 10000
 		w.files("2025/03/04", count, func(i int) string { return fmt.Sprintf("%d\n", i) })
 		_, beta := w.start(daemontest.Settings{})
@@ -258,11 +252,8 @@ func TestCancelDuringSync(t *testing.T) {
 // with ssh's own message and its next try; once the key is authorised
 // again the pull succeeds after that wait.
 func TestSSHRefusedThenRepaired(t *testing.T) {
-	t.Parallel()
-	bin := daemontest.BuildDaemon(t)
-	testdb.Engines(t, func(t *testing.T, url string) {
-		srv := sshtest.Start(t, "alphahost")
-		w := newRemoteWorld(t, bin, url, srv)
+	remoteTest(t, func(t *testing.T, w *remoteWorld) {
+		srv := w.srv
 		keys := srv.IdentityFile + ".pub"
 		key, err := os.ReadFile(keys)
 		if err != nil {

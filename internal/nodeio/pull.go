@@ -373,33 +373,17 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 // short.
 func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, held map[int64]int64) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
-	reqs, err := n.live(ctx, reqs)
-	if err != nil {
-		return err
-	}
-	present, err := n.copiesPresent(ctx, reqs)
+	pulls, err := n.preparePulls(ctx, reqs)
+	defer removePlaceholders(pulls)
 	if err != nil {
 		return err
 	}
 	var done []index.Pull
 	tried := false
-	for _, req := range reqs {
-		if present[req.FileID] {
-			if err := n.cancelPresent(ctx, req); err != nil {
-				return err
-			}
-			continue
-		}
-		job, placeholder, err := n.prepare(ctx, req)
-		if job == nil {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	for _, pp := range pulls {
+		req := pp.req
 		start := time.Now()
-		res, err := n.link(ctx, req, *job)
-		os.Remove(placeholder)
+		res, err := n.link(ctx, req, pp.job)
 		if ctx.Err() != nil {
 			// The daemon is stopping: nothing is recorded, and the
 			// links made stay on disk for the next start to find.
@@ -432,7 +416,7 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 		}
 		p := index.Pull{Req: req, Start: start, End: time.Now()}
 		var ok bool
-		if p.MD5, ok = n.pulledMD5(ctx, req, res, job.Dst); ok {
+		if p.MD5, ok = n.pulledMD5(ctx, req, res, pp.job.Dst); ok {
 			done = append(done, p)
 		}
 	}
@@ -458,47 +442,18 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 // after its wait.
 func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, _ map[int64]int64) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
-	reqs, err := n.live(ctx, reqs)
-	if err != nil {
+	pulls, err := n.preparePulls(ctx, reqs)
+	defer removePlaceholders(pulls)
+	if err != nil || len(pulls) == 0 {
 		return err
 	}
-	present, err := n.copiesPresent(ctx, reqs)
-	if err != nil {
-		return err
-	}
-	job := transfer.BatchJob{DstRoot: n.root(), SSH: n.env.SSH}
-	var batch []*db.ArchiveFileCopyRequest
-	var placeholders []string
-	defer func() {
-		for _, p := range placeholders {
-			os.Remove(p)
-		}
-	}()
+	job := transfer.BatchJob{DstRoot: n.root(), SSH: n.env.SSH, Host: pulls[0].job.Host}
+	job.SrcRoot, _ = n.batchFile(pulls[0].req)
 	var bytes int64
-	for _, req := range reqs {
-		if present[req.FileID] {
-			if err := n.cancelPresent(ctx, req); err != nil {
-				return err
-			}
-			continue
-		}
-		one, placeholder, err := n.prepare(ctx, req)
-		if one == nil {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		placeholders = append(placeholders, placeholder)
-		job.Host = one.Host
-		job.SrcRoot, _ = n.batchFile(req)
-		job.Files = append(job.Files, transfer.BatchFile{Rel: req.File.Path(), Expect: one.Expect})
-		batch = append(batch, req)
-		bytes += fileSize(req.File)
-		log.Infof("Pulling remote file %s using rsync", req.File.Path())
-	}
-	if len(batch) == 0 {
-		return nil
+	for _, pp := range pulls {
+		job.Files = append(job.Files, transfer.BatchFile{Rel: pp.req.File.Path(), Expect: pp.job.Expect})
+		bytes += fileSize(pp.req.File)
+		log.Infof("Pulling remote file %s using rsync", pp.req.File.Path())
 	}
 	s := n.env.Settings
 	job.Timeout = transfer.PullTimeout(bytes, s.PullTimeoutBase, s.PullBytesPerSecond)
@@ -510,8 +465,8 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 	if ctx.Err() != nil {
 		// The daemon is stopping: files already in place stay there
 		// unrecorded, for the pre-pull search to find after the restart.
-		for _, req := range batch {
-			log.Warnf("Pull of %s abandoned: %v", req.File.Path(), context.Cause(ctx))
+		for _, pp := range pulls {
+			log.Warnf("Pull of %s abandoned: %v", pp.req.File.Path(), context.Cause(ctx))
 		}
 		return nil
 	}
@@ -523,17 +478,17 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 		return nil
 	}
 	var pulled []index.Pull
-	for i, req := range batch {
+	for i, pp := range pulls {
 		r := results[i]
 		if r.Err != nil {
-			if err := n.pullFailed(ctx, req, r.Err); err != nil {
+			if err := n.pullFailed(ctx, pp.req, r.Err); err != nil {
 				return err
 			}
 			continue
 		}
-		p := index.Pull{Req: req, Start: start, End: end}
+		p := index.Pull{Req: pp.req, Start: start, End: end}
 		var ok bool
-		if p.MD5, ok = n.pulledMD5(ctx, req, r.Result, filepath.Join(job.DstRoot, job.Files[i].Rel)); ok {
+		if p.MD5, ok = n.pulledMD5(ctx, pp.req, r.Result, pp.job.Dst); ok {
 			pulled = append(pulled, p)
 		}
 	}
@@ -541,6 +496,52 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 		return err
 	}
 	return n.updateAvail(ctx)
+}
+
+// preparedPull is a request of a batch ready for its transfer.
+type preparedPull struct {
+	req         *db.ArchiveFileCopyRequest
+	job         transfer.Job
+	placeholder string
+}
+
+// preparePulls readies the pulls of a batch: the requests are read again
+// (live), those whose files the node has already are cancelled, in one
+// query, and the others prepared (prepare). The placeholders of what it
+// returns, even with an error, are the caller's to remove.
+func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) ([]preparedPull, error) {
+	reqs, err := n.live(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	present, err := n.copiesPresent(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var out []preparedPull
+	for _, req := range reqs {
+		if present[req.FileID] {
+			if err := n.cancelPresent(ctx, req); err != nil {
+				return out, err
+			}
+			continue
+		}
+		job, placeholder, err := n.prepare(ctx, req)
+		if job == nil {
+			if err != nil {
+				return out, err
+			}
+			continue
+		}
+		out = append(out, preparedPull{req: req, job: *job, placeholder: placeholder})
+	}
+	return out, nil
+}
+
+func removePlaceholders(pulls []preparedPull) {
+	for _, pp := range pulls {
+		os.Remove(pp.placeholder)
+	}
 }
 
 // live returns those of reqs still pending, read again just before their

@@ -66,9 +66,7 @@ func stagingLeft(t testing.TB, root string) []string {
 // alone, each for its own reason.
 func TestRsyncBatch(t *testing.T) {
 	needRsync(t)
-	srv := sshtest.Start(t, "alpenhost1")
-	t.Setenv(SSHConfigEnv, srv.ConfigFile)
-	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	srv, srcRoot, dstRoot := remoteRig(t)
 	files := batchFixture(t, srcRoot, 35, 700)
 	bad := len(files)
 	files = append(files, BatchFile{Rel: "2025/02/21/rotten.dat", Expect: Expect{Size: 6, MD5: md5hex([]byte("intact"))}})
@@ -212,9 +210,7 @@ func during(t *testing.T, ctx context.Context, job BatchJob, min int, act func(p
 // the rest failed without casting doubt on the source; staging is gone.
 func TestRsyncBatchKilled(t *testing.T) {
 	needRsync(t)
-	srv := sshtest.Start(t, "alpenhost1")
-	t.Setenv(SSHConfigEnv, srv.ConfigFile)
-	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	srv, srcRoot, dstRoot := remoteRig(t)
 	files := largeBatch(t, srcRoot, 60)
 	job := BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}
 	results, err := during(t, context.Background(), job, 3, func(pid int) { syscall.Kill(pid, syscall.SIGKILL) })
@@ -248,9 +244,7 @@ func TestRsyncBatchKilled(t *testing.T) {
 // file fails, and the batch says why.
 func TestRsyncBatchCancelled(t *testing.T) {
 	needRsync(t)
-	srv := sshtest.Start(t, "alpenhost1")
-	t.Setenv(SSHConfigEnv, srv.ConfigFile)
-	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	srv, srcRoot, dstRoot := remoteRig(t)
 	files := largeBatch(t, srcRoot, 60)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -273,9 +267,7 @@ func TestRsyncBatchCancelled(t *testing.T) {
 // in so short a time: TestRsyncBatchKilled makes sure some does).
 func TestRsyncBatchTimeout(t *testing.T) {
 	needRsync(t)
-	srv := sshtest.Start(t, "alpenhost1")
-	t.Setenv(SSHConfigEnv, srv.ConfigFile)
-	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	srv, srcRoot, dstRoot := remoteRig(t)
 	files := largeBatch(t, srcRoot, 60)
 	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files, Timeout: 0.3})
 	if err != nil {
@@ -419,4 +411,12 @@ func TestReportedMD5s(t *testing.T) {
 			t.Errorf("%q: %q, want %q", k, got[k], v)
 		}
 	}
+}
+
+// remoteRig starts an sshd for the test, points remote pulls at it, and
+// gives a source and a destination root.
+func remoteRig(t *testing.T) (srv *sshtest.Server, srcRoot, dstRoot string) {
+	srv = sshtest.Start(t, "alpenhost1")
+	t.Setenv(SSHConfigEnv, srv.ConfigFile)
+	return srv, t.TempDir(), t.TempDir()
 }

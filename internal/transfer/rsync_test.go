@@ -388,9 +388,7 @@ func TestRsyncLocalFailures(t *testing.T) {
 
 func TestRsyncRemote(t *testing.T) {
 	needRsync(t)
-	srv := sshtest.Start(t, "alpenhost1")
-	t.Setenv(SSHConfigEnv, srv.ConfigFile)
-	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	srv, srcRoot, dstRoot := remoteRig(t)
 	pwned := filepath.Join(os.Getenv("HOME"), "pwned")
 	os.Remove(pwned)
 
