@@ -205,7 +205,8 @@ func pullRemote(b *testing.B, w *world, username, src string, n int) {
 	byHand := whole()
 
 	w.node("far", "far", nodeOpts{host: "farhost", root: filepath.Join(b.TempDir(), "far")})
-	far := w.startDaemon(daemonOpts{host: "farhost", workers: 2, env: []string{transfer.SSHConfigEnv + "=" + sshConfig}}, pulledLine)
+	const pickedUp = "Pre-pull search for "
+	far := w.startDaemon(daemonOpts{host: "farhost", workers: 2, env: []string{transfer.SSHConfigEnv + "=" + sshConfig}}, pulledLine, pickedUp)
 	far.waitPasses(2, time.Minute)
 	stop := far.profile("remote")
 	start := time.Now()
@@ -213,8 +214,14 @@ func pullRemote(b *testing.B, w *world, username, src string, n int) {
 	end := far.waitSeen(pulledLine, n, time.Minute+time.Duration(n)*time.Second)
 	stop()
 	ours := end.Sub(start)
+	// The daemon's own part: from the pass that picked the requests up
+	// (its pre-pull search) to the last pull recorded, without the CLI's
+	// run and the wait for that pass (up to update_interval, 1 s).
+	own := end.Sub(far.firstSeen(pickedUp))
 	byHand = (byHand + whole()) / 2
-	report(b, "4. small-file pulls", fmt.Sprintf("%d files from another host over SSH, 2 workers, %s: copies/s (one rsync -e ssh of the file list by hand: copies/s)", n, w.engine),
+	report(b, "4. small-file pulls", fmt.Sprintf("%d files from another host over SSH, 2 workers, %s, from the request: copies/s (one rsync -e ssh of the file list by hand: copies/s)", n, w.engine),
 		float64(n)/ours.Seconds(), fmt.Sprintf("copies/s (%.1f)", float64(n)/byHand.Seconds()), "≥ 200 copies/s", "")
-	report(b, "4. small-file pulls", "over SSH: throughput relative to the one rsync by hand", 100*byHand.Seconds()/ours.Seconds(), "%", "≥ 50 %", "")
+	report(b, "4. small-file pulls", "over SSH, from the request: throughput relative to the one rsync by hand", 100*byHand.Seconds()/ours.Seconds(), "%", "≥ 50 %", "")
+	report(b, "4. small-file pulls", "over SSH, from the pass that picked the requests up: copies/s", float64(n)/own.Seconds(), "copies/s", "", "")
+	report(b, "4. small-file pulls", "over SSH, from the pass that picked the requests up: throughput relative to the one rsync by hand", 100*byHand.Seconds()/own.Seconds(), "%", "", "")
 }

@@ -170,7 +170,7 @@ func (g *group) pullPage(ctx context.Context, reqs []index.PendingRequest, handl
 	for i, p := range reqs {
 		fileIDs[i] = p.Req.FileID
 	}
-	copies, err := index.GroupPendingCopies(ctx, g.d.db, g.row.ID, fileIDs)
+	copies, err := index.GroupFileCopies(ctx, g.d.db, g.row.ID, fileIDs)
 	if err != nil {
 		return 0, err
 	}

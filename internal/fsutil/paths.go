@@ -46,25 +46,35 @@ func JoinUnderRoot(root, rel string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolve node root: %w", err)
 	}
-	for p := full; ; p = filepath.Dir(p) {
-		resolved, err := filepath.EvalSymlinks(p)
-		if err == nil {
-			if !within(realRoot, resolved) {
-				return "", fmt.Errorf("%q resolves to %q: %w", full, resolved, ErrOutsideRoot)
-			}
+	// Down from the root, a component at a time: the first one missing
+	// ends the walk, since nothing below it exists either, and a symbolic
+	// link on the way must resolve inside the root. A path into a missing
+	// directory costs one lstat past the root's resolution, where
+	// resolving the path, then each parent in turn, cost dozens: the
+	// pre-pull search and the pulls of a batch check hundreds of names.
+	p := root
+	for c := range strings.SplitSeq(rel, "/") {
+		p += "/" + c
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return full, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		case err != nil:
 			return "", fmt.Errorf("resolve %q: %w", p, err)
+		case fi.Mode()&fs.ModeSymlink == 0:
+			continue
 		}
-		if _, lerr := os.Lstat(p); lerr == nil {
+		resolved, err := filepath.EvalSymlinks(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return "", fmt.Errorf("%q is a dangling symbolic link: %w", p, ErrOutsideRoot)
-		}
-		if p == root {
-			// root resolved above, so it vanished meanwhile.
+		case err != nil:
 			return "", fmt.Errorf("resolve %q: %w", p, err)
+		case !within(realRoot, resolved):
+			return "", fmt.Errorf("%q resolves to %q: %w", full, resolved, ErrOutsideRoot)
 		}
 	}
+	return full, nil
 }
 
 // CheckRel refuses a node-relative path that is empty, absolute, holds a

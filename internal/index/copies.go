@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -143,10 +144,20 @@ func groupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string,
 }
 
 // GroupFileCopies returns the copies, on nodes of group, of the files
-// with the given ids, in copy order: with GroupState, whether the group
-// already has each file.
+// with the given ids, in copy order for each file: with GroupState,
+// whether the group already has each file. It reads them IDChunk files a
+// query, so that the files of a page of requests or a batch of pulls are
+// read whatever their number.
 func GroupFileCopies(ctx context.Context, d *db.DB, groupID int64, fileIDs []int64) ([]GroupCopy, error) {
-	return groupCopies(ctx, d, groupID, "c.file_id IN ?", fileIDs)
+	var out []GroupCopy
+	for chunk := range slices.Chunk(fileIDs, IDChunk) {
+		copies, err := groupCopies(ctx, d, groupID, "c.file_id IN ?", chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, copies...)
+	}
+	return out, nil
 }
 
 // TotalGB is the sum of the sizes of the files present ('Y') on a node, in

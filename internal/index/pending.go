@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strconv"
 
 	"gorm.io/gorm"
@@ -186,23 +185,6 @@ func keys(m map[int64]bool) []int64 {
 		out = append(out, k)
 	}
 	return out
-}
-
-// GroupPendingCopies returns the copies, on nodes of group, of the files
-// of a page of pending requests into the group, each file's in copy
-// order: with GroupState, whether each request is still needed. It reads
-// only the page's files, in one query per IDChunk of them, so that a pass
-// holds the copies of one page at a time.
-func GroupPendingCopies(ctx context.Context, d *db.DB, groupID int64, fileIDs []int64) ([]GroupCopy, error) {
-	var out []GroupCopy
-	for chunk := range slices.Chunk(fileIDs, IDChunk) {
-		copies, err := groupCopies(ctx, d, groupID, "c.file_id IN ?", chunk)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, copies...)
-	}
-	return out, nil
 }
 
 // HostNodes returns the active nodes of host, with their groups, in id

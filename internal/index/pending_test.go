@@ -82,7 +82,7 @@ func TestPendingRequestsSelection(t *testing.T) {
 	})
 }
 
-func TestGroupPendingCopies(t *testing.T) {
+func TestGroupFileCopies(t *testing.T) {
 	engines(t, func(t *testing.T, w *world) {
 		w.node("src", "sg", db.StorageField)
 		w.node("dst", "dg", db.StorageField)
@@ -97,7 +97,7 @@ func TestGroupPendingCopies(t *testing.T) {
 		w.request("wanted", "src", "dg")
 		setColumn(w, w.request("done", "src", "dg"), "completed", true)
 
-		copies, err := index.GroupPendingCopies(context.Background(), w.d, w.group("dg").ID, []int64{w.files["wanted"].ID})
+		copies, err := index.GroupFileCopies(context.Background(), w.d, w.group("dg").ID, []int64{w.files["wanted"].ID})
 		w.must(err)
 		if len(copies) != 1 || copies[0].FileID != w.files["wanted"].ID || copies[0].NodeID != w.nodes["dst"].ID {
 			t.Fatalf("copies: %+v, want only wanted's on dst", copies)

@@ -79,7 +79,7 @@ func TestPendingRequestsPages(t *testing.T) {
 	})
 }
 
-func TestGroupPendingCopiesOfPage(t *testing.T) {
+func TestGroupFileCopiesChunked(t *testing.T) {
 	engines(t, func(t *testing.T, w *world) {
 		w.node("dst", "dg", db.StorageField)
 		w.node("out", "og", db.StorageField)
@@ -96,7 +96,7 @@ func TestGroupPendingCopiesOfPage(t *testing.T) {
 		w.copy(last, "dst", db.HasYes, db.WantYes)
 		w.copy("unasked", "dst", db.HasYes, db.WantYes)
 
-		copies, err := index.GroupPendingCopies(context.Background(), w.d, w.group("dg").ID, ids)
+		copies, err := index.GroupFileCopies(context.Background(), w.d, w.group("dg").ID, ids)
 		w.must(err)
 		got := map[int64]db.HasFile{}
 		for _, c := range copies {

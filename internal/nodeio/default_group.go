@@ -81,13 +81,17 @@ func (g *DefaultGroup) Pull(ctx context.Context, req *db.ArchiveFileCopyRequest)
 
 // PullBatch is Pull for many requests. Those whose pulls will be hard
 // links or remote batches (see DefaultNode.batchable) are searched for
-// pullBatch to a task, whose pulls go to the node together; the others,
+// pullBatch or remoteBatchFiles to a task, whose pulls go to the node
+// together; the others,
 // whose transfers dominate, one by one.
 func (g *DefaultGroup) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
 	node := g.theNode()
 	remote, _ := node.IO().(interface {
 		batchable(*db.ArchiveFileCopyRequest) bool
 	})
+	if !rsyncBatches() {
+		remote = nil
+	}
 	var links, remotes []*db.ArchiveFileCopyRequest
 	for _, req := range reqs {
 		switch {
@@ -99,14 +103,19 @@ func (g *DefaultGroup) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopy
 			QueueSearch(ctx, g.env, g, g.Row(), req)
 		}
 	}
-	for _, batched := range [][]*db.ArchiveFileCopyRequest{links, remotes} {
-		for batch := range slices.Chunk(batched, pullBatch) {
-			queueSearch(ctx, g.env, g, g.Row(), batch, func(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
-				return PullAll(ctx, g.theNode().IO(), reqs)
-			})
-		}
-	}
+	g.searchBatches(ctx, links, pullBatch)
+	g.searchBatches(ctx, remotes, remoteBatchFiles)
 	return nil
+}
+
+// searchBatches queues the pre-pull searches of reqs, size to a task,
+// each handing its pulls to the node together.
+func (g *DefaultGroup) searchBatches(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, size int) {
+	for batch := range slices.Chunk(reqs, size) {
+		queueSearch(ctx, g.env, g, g.Row(), batch, func(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
+			return PullAll(ctx, g.theNode().IO(), reqs)
+		})
+	}
 }
 
 // QueueSearch queues the pre-pull search of a request in a group's FIFO:

@@ -37,15 +37,19 @@ import (
 const pullBatch = 256
 
 // A remote batch is pulled by one rsync over one ssh connection: a new
-// connection and process per file cost far more than a small file's
-// transfer. It holds at most remoteBatchFiles files and remoteBatchBytes
-// bytes (a single larger file goes alone): what a batch killed half way
-// leaves to pull again, and what one time limit covers. A source's
-// requests are spread over at least as many batches as there are workers
-// when they are enough, so that large files still move side by side.
+// connection, login and process per file cost far more than a small
+// file's transfer (on a test host whose login shell took 0.6 s to start,
+// one rsync of 1,000 small files took as long as two of 128 each). It
+// holds at most remoteBatchFiles files and remoteBatchBytes bytes (a
+// single larger file goes alone): what a batch killed half way leaves to
+// pull again, and what one time limit covers. A source's requests of more
+// than remoteSpreadBytes in all are spread over at least as many batches
+// as there are workers, so that large files still move side by side;
+// small files are not, since each further batch costs a login.
 const (
-	remoteBatchFiles = 256
-	remoteBatchBytes = 4 << 30
+	remoteBatchFiles  = 1000
+	remoteBatchBytes  = 4 << 30
+	remoteSpreadBytes = 256 << 20
 )
 
 // pendingPulls holds the reservations of pull tasks that are queued but
@@ -126,6 +130,7 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 	// task's name (the requests' ids, the source and this node) says what
 	// it does; other pulls get a task each.
 	var links, remotes bySource
+	batches := rsyncBatches()
 	for _, req := range reqs {
 		size := fileSize(req.File)
 		if !n.outer.reserve(ctx, size) {
@@ -141,7 +146,7 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 		switch {
 		case linkable(n.env, req.NodeFrom, node):
 			links.add(req)
-		case n.batchable(req):
+		case batches && n.batchable(req):
 			remotes.add(req)
 		default:
 			n.queuePull(ctx, req)
@@ -176,17 +181,21 @@ func (b *bySource) add(req *db.ArchiveFileCopyRequest) {
 	b.reqs[req.NodeFromID] = append(b.reqs[req.NodeFromID], req)
 }
 
-// batchable reports whether req's pull goes into a remote batch: a remote
-// source pulled with rsync (bbcp, when installed, pulls file by file as
-// upstream does), whose file lies at the same relative path under both
-// nodes' roots.
+// batchable reports whether req's pull goes into a remote batch, when
+// remote pulls are batched at all (rsyncBatches): a remote source whose
+// file lies at the same relative path under both nodes' roots.
 func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest) bool {
-	if n.env.Local(req.NodeFrom) || have("bbcp") || !have("rsync") {
+	if n.env.Local(req.NodeFrom) {
 		return false
 	}
 	_, ok := n.batchFile(req)
 	return ok
 }
+
+// rsyncBatches reports whether remote pulls go in batches: rsync is
+// installed and bbcp, which pulls file by file, is not. Looked up once
+// for all the requests handed over together, not once for each.
+func rsyncBatches() bool { return !have("bbcp") && have("rsync") }
 
 // batchFile returns the source node's root and the file's path under it,
 // when both nodes hold the file at that same path under their roots.
@@ -198,17 +207,22 @@ func (n *DefaultNode) batchFile(req *db.ArchiveFileCopyRequest) (srcRoot string,
 	rel := req.File.Path()
 	src := remote.FilePath(req.File)
 	srcRoot, ok = strings.CutSuffix(src, "/"+rel)
-	if !ok || filepath.Clean(src) != src {
-		return "", false
-	}
-	dst, err := n.filePath(rel)
-	return srcRoot, err == nil && dst == filepath.Join(n.root(), rel)
+	// The destination is checked, symlinks and all, when the pull is
+	// prepared; here only its shape.
+	return srcRoot, ok && filepath.Clean(src) == src && fsutil.CheckRel(rel) == nil
 }
 
 // remoteBatches cuts one source's requests into batches (see
 // remoteBatchFiles).
 func remoteBatches(reqs []*db.ArchiveFileCopyRequest, workers int) [][]*db.ArchiveFileCopyRequest {
-	most := min(remoteBatchFiles, max(1, (len(reqs)+workers-1)/max(1, workers)))
+	most := remoteBatchFiles
+	var total int64
+	for _, req := range reqs {
+		total += fileSize(req.File)
+	}
+	if workers := max(1, workers); total > remoteSpreadBytes {
+		most = min(most, (len(reqs)+workers-1)/workers)
+	}
 	var out [][]*db.ArchiveFileCopyRequest
 	var bytes int64
 	for _, req := range reqs {
@@ -325,7 +339,7 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 	if state == db.HasYes {
 		return n.cancelPresent(ctx, req)
 	}
-	job, placeholder, err := n.prepare(ctx, req)
+	job, placeholder, err := n.prepare(ctx, req, nil)
 	if job == nil {
 		return err
 	}
@@ -519,6 +533,7 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 		return nil, err
 	}
 	var out []preparedPull
+	guarded := map[string]bool{}
 	for _, req := range reqs {
 		if present[req.FileID] {
 			if err := n.cancelPresent(ctx, req); err != nil {
@@ -526,13 +541,14 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 			}
 			continue
 		}
-		job, placeholder, err := n.prepare(ctx, req)
+		job, placeholder, err := n.prepare(ctx, req, guarded)
 		if job == nil {
 			if err != nil {
 				return out, err
 			}
 			continue
 		}
+		guarded[filepath.Dir(job.Dst)] = true
 		out = append(out, preparedPull{req: req, job: *job, placeholder: placeholder})
 	}
 	return out, nil
@@ -540,7 +556,9 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 
 func removePlaceholders(pulls []preparedPull) {
 	for _, pp := range pulls {
-		os.Remove(pp.placeholder)
+		if pp.placeholder != "" {
+			os.Remove(pp.placeholder)
+		}
 	}
 }
 
@@ -593,7 +611,11 @@ func (n *DefaultNode) cancelPresent(ctx context.Context, req *db.ArchiveFileCopy
 // and places the placeholder that keeps it from being pruned while the
 // transfer runs. A nil job means the request is skipped: err is then what
 // the task returns.
-func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest) (job *transfer.Job, placeholder string, err error) {
+//
+// guarded holds the directories of a batch that have their placeholder
+// already: one per directory is enough, the batch's placeholders all going
+// when it ends. nil for a single pull.
+func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded map[string]bool) (job *transfer.Job, placeholder string, err error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	env := n.env
 	file := req.File
@@ -627,11 +649,14 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 		log.Errorf("Skipping request for %s: %v", path, err)
 		return nil, "", nil
 	}
+	dir := filepath.Dir(j.Dst)
+	if guarded[dir] {
+		return &j, "", nil
+	}
 	if !n.onNode(ctx) {
 		return nil, "", nil
 	}
 
-	dir := filepath.Dir(j.Dst)
 	placeholder = fsutil.PlaceholderPath(j.Dst)
 	var mkErr error
 	n.tree.creating(func() {
