@@ -155,7 +155,7 @@ func TestRemoteSync(t *testing.T) {
 		}
 		beta.ExpectLogged(t,
 			"Beginning task Pre-pull search for 2 files in storage2",
-			"Beginning task AFCR#1: storage1 -> storage2",
+			"Beginning task AFCR#1, #2: storage1 -> storage2",
 			"Pulling remote file 2025/02/21/meta.txt using rsync",
 			"Pull of 2025/02/21/meta.txt complete. Transferred 52 B in ",
 		)
