@@ -82,7 +82,7 @@ func fileCreateCommand(a *App) *cobra.Command {
 				local = prefix.v + "/" + local
 			}
 			// Hashing reports no position: a spinner shows it is alive.
-			bar := a.newProgress("Hashing "+local, -1, false)
+			bar := a.newProgress("Hashing "+local, -1)
 			stop := bar.spin()
 			sum, bytes, err = scanLocalFile(ctx, normalisePath(local))
 			stop()

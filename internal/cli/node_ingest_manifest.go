@@ -87,7 +87,7 @@ func (a *App) runIngestManifest(ctx context.Context, nodeName, manifestPath, rec
 		return fmt.Errorf("manifest %s was written by this data index", manifestPath)
 	}
 
-	bar := a.newProgress("Ingesting manifest", int64(len(m.Files)), false)
+	bar := a.newProgress("Ingesting manifest", int64(len(m.Files)))
 	if bar != nil {
 		in.progress = bar.set
 	}

@@ -17,26 +17,22 @@ type progress struct{ bar *progressbar.ProgressBar }
 
 // newProgress returns a bar of total steps labelled label, on stderr
 // when that is a terminal; total -1 draws a spinner for work of unknown
-// length. bytes shows the steps as sizes.
-func (a *App) newProgress(label string, total int64, bytes bool) *progress {
+// length.
+func (a *App) newProgress(label string, total int64) *progress {
 	if !a.showsProgress() {
 		return nil
 	}
 	w := a.Stderr
-	opts := []progressbar.Option{
+	p := &progress{progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(label),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100 * time.Millisecond),
+		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }),
-	}
-	if bytes {
-		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionUseIECUnits(true))
-	}
-	p := &progress{progressbar.NewOptions64(total, opts...)}
+	)}
 	p.bar.RenderBlank()
 	return p
 }
@@ -62,7 +58,7 @@ func (a *App) track(label string) (index.Progress, func()) {
 	var p *progress
 	return func(done, total int) {
 		if p == nil {
-			p = a.newProgress(label, int64(total), false)
+			p = a.newProgress(label, int64(total))
 		}
 		p.set(done)
 	}, func() { p.clear() }
