@@ -100,11 +100,7 @@ func nodeStatsDoc(nodes []db.StorageNode, stats map[int64]*nodeStat, extra bool)
 	out := make([]nodeStatJSON, len(nodes))
 	for i, n := range nodes {
 		s := stats[n.ID]
-		r := nodeStatJSON{Name: n.Name, FileCount: s.Count, TotalBytes: s.TotalB}
-		if n.MaxTotalGB != nil && *n.MaxTotalGB > 0 {
-			p := 100 * float64(s.TotalB) / math.Exp2(30) / *n.MaxTotalGB
-			r.PercentFull = &p
-		}
+		r := nodeStatJSON{Name: n.Name, FileCount: s.Count, TotalBytes: s.TotalB, PercentFull: s.full}
 		if extra {
 			r.Corrupt, r.Suspect, r.Missing = &s.Corrupt, &s.Suspect, &s.Missing
 		}

@@ -57,6 +57,10 @@ func nodeStatsCommand(a *App) *cobra.Command {
 // nodeStat is what node stats shows of a node (see index.NodeStat).
 type nodeStat struct {
 	index.NodeStat
+	// full is how full the node is, in percent of its max_total_gb; nil
+	// when the node has no such limit.
+	full *float64
+	// percent is full as the text shows it, "-" when nothing is held.
 	percent string
 }
 
@@ -89,8 +93,12 @@ func nodeStats(tx *gorm.DB, nodes []db.StorageNode, extra bool) (map[int64]*node
 	stats := make(map[int64]*nodeStat, len(nodes))
 	for _, n := range nodes {
 		s := &nodeStat{NodeStat: *counts[n.ID], percent: "-"}
-		if s.TotalB != 0 && n.MaxTotalGB != nil && *n.MaxTotalGB > 0 {
-			s.percent = percentFull(float64(100*s.TotalB) / (1 << 30) / *n.MaxTotalGB)
+		if n.MaxTotalGB != nil && *n.MaxTotalGB > 0 {
+			p := 100 * float64(s.TotalB) / math.Exp2(30) / *n.MaxTotalGB
+			s.full = &p
+			if s.TotalB != 0 {
+				s.percent = percentFull(p)
+			}
 		}
 		stats[n.ID] = s
 	}
