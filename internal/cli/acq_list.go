@@ -39,7 +39,7 @@ func acqListCommand(a *App) *cobra.Command {
 			return err
 		}
 		if a.json {
-			return a.emit(acqsDoc(rows))
+			return a.emit(docs(rows, acqDoc))
 		}
 		if len(rows) == 0 {
 			a.Echo("No acquisitions")

@@ -20,7 +20,7 @@ func groupListCommand(a *App) *cobra.Command {
 			return err
 		}
 		if a.json {
-			return a.emit(groupsDoc(groups))
+			return a.emit(docs(groups, groupDoc))
 		}
 		if len(groups) == 0 {
 			a.Echo("No storage groups found.")

@@ -19,6 +19,15 @@ import (
 // emit prints v as the command's one JSON document; -q does not hide it.
 func (a *App) emit(v any) error { return format.WriteJSON(a.Stdout, v) }
 
+// docs is the document of each row, in order: [] for no rows.
+func docs[R, D any](rows []R, doc func(*R) D) []D {
+	out := make([]D, len(rows))
+	for i := range rows {
+		out[i] = doc(&rows[i])
+	}
+	return out
+}
+
 // gib converts a size in GiB, as the data index keeps node sizes, to bytes.
 func gib(gb *float64) *int64 {
 	if gb == nil {
@@ -73,15 +82,13 @@ func nodeDoc(n *db.StorageNode, group *string) nodeJSON {
 
 // nodesDoc is node list's document: the nodes, with their groups loaded.
 func nodesDoc(nodes []db.StorageNode) []nodeJSON {
-	out := make([]nodeJSON, len(nodes))
-	for i := range nodes {
+	return docs(nodes, func(n *db.StorageNode) nodeJSON {
 		var group *string
-		if nodes[i].Group != nil {
-			group = &nodes[i].Group.Name
+		if n.Group != nil {
+			group = &n.Group.Name
 		}
-		out[i] = nodeDoc(&nodes[i], group)
-	}
-	return out
+		return nodeDoc(n, group)
+	})
 }
 
 type nodeStatJSON struct {
@@ -97,16 +104,14 @@ type nodeStatJSON struct {
 
 // nodeStatsDoc is node stats' document.
 func nodeStatsDoc(nodes []db.StorageNode, stats map[int64]*nodeStat, extra bool) []nodeStatJSON {
-	out := make([]nodeStatJSON, len(nodes))
-	for i, n := range nodes {
+	return docs(nodes, func(n *db.StorageNode) nodeStatJSON {
 		s := stats[n.ID]
 		r := nodeStatJSON{Name: n.Name, FileCount: s.Count, TotalBytes: s.TotalB, PercentFull: s.full}
 		if extra {
 			r.Corrupt, r.Suspect, r.Missing = &s.Corrupt, &s.Suspect, &s.Missing
 		}
-		out[i] = r
-	}
-	return out
+		return r
+	})
 }
 
 type groupJSON struct {
@@ -115,12 +120,8 @@ type groupJSON struct {
 	Notes   *string `json:"notes"`
 }
 
-func groupsDoc(groups []db.StorageGroup) []groupJSON {
-	out := make([]groupJSON, len(groups))
-	for i, g := range groups {
-		out[i] = groupJSON{Name: g.Name, IOClass: g.IOClass, Notes: g.Notes}
-	}
-	return out
+func groupDoc(g *db.StorageGroup) groupJSON {
+	return groupJSON{Name: g.Name, IOClass: g.IOClass, Notes: g.Notes}
 }
 
 type acqJSON struct {
@@ -128,13 +129,7 @@ type acqJSON struct {
 	Files int64  `json:"files"`
 }
 
-func acqsDoc(rows []index.AcqCount) []acqJSON {
-	out := make([]acqJSON, len(rows))
-	for i, r := range rows {
-		out[i] = acqJSON{Name: r.Name, Files: r.Files}
-	}
-	return out
-}
+func acqDoc(r *index.AcqCount) acqJSON { return acqJSON{Name: r.Name, Files: r.Files} }
 
 type fileJSON struct {
 	Path       string  `json:"path"`
@@ -145,13 +140,9 @@ type fileJSON struct {
 	Registered *string `json:"registered"`
 }
 
-func filesDoc(rows []index.FileRow) []fileJSON {
-	out := make([]fileJSON, len(rows))
-	for i, f := range rows {
-		out[i] = fileJSON{Path: f.Acq + "/" + f.Name, Acq: f.Acq, Name: f.Name, SizeBytes: f.SizeB, MD5: f.MD5Sum,
-			Registered: jsonTime(&f.Registered)}
-	}
-	return out
+func fileDoc(f *index.FileRow) fileJSON {
+	return fileJSON{Path: f.Acq + "/" + f.Name, Acq: f.Acq, Name: f.Name, SizeBytes: f.SizeB, MD5: f.MD5Sum,
+		Registered: jsonTime(&f.Registered)}
 }
 
 // emitJSON prints file list's document: the selected files.
@@ -160,16 +151,15 @@ func (l *fileListing) emitJSON(a *App, g *gorm.DB, sel *index.FileSet) error {
 	if err != nil {
 		return err
 	}
-	return a.emit(filesDoc(rows))
+	return a.emit(docs(rows, fileDoc))
 }
 
 // foundDoc is file find's document, in the order of its table.
 func foundDoc(found []index.FoundCopy) []foundJSON {
-	out := make([]foundJSON, len(found))
-	for i, f := range found {
-		out[i] = foundJSON{File: f.Acq + "/" + f.File, Node: f.Node, State: db.CopyState(f.HasFile, f.WantsFile),
+	out := docs(found, func(f *index.FoundCopy) foundJSON {
+		return foundJSON{File: f.Acq + "/" + f.File, Node: f.Node, State: db.CopyState(f.HasFile, f.WantsFile),
 			HasFile: string(f.HasFile), WantsFile: string(f.WantsFile)}
-	}
+	})
 	sort.SliceStable(out, func(i, j int) bool {
 		x, y := out[i], out[j]
 		if c := compareParts(strings.Split(x.File, "/"), strings.Split(y.File, "/")); c != 0 {

@@ -30,12 +30,8 @@ type transferJSON struct {
 	TotalBytes *int64 `json:"total_bytes"`
 }
 
-func transfersDoc(rows []index.TransferTotal) []transferJSON {
-	out := make([]transferJSON, len(rows))
-	for i, r := range rows {
-		out[i] = transferJSON{Name: r.Name, Requests: r.Count, TotalBytes: r.Size}
-	}
-	return out
+func transferDoc(r *index.TransferTotal) transferJSON {
+	return transferJSON{Name: r.Name, Requests: r.Count, TotalBytes: r.Size}
 }
 
 type actionJSON struct {
@@ -44,12 +40,8 @@ type actionJSON struct {
 	Autoclean bool   `json:"autoclean"`
 }
 
-func actionsDoc(rows []index.ActionRow) []actionJSON {
-	out := make([]actionJSON, len(rows))
-	for i, r := range rows {
-		out[i] = actionJSON{Name: r.Name, Autosync: r.Autosync, Autoclean: r.Autoclean}
-	}
-	return out
+func actionDoc(r *index.ActionRow) actionJSON {
+	return actionJSON{Name: r.Name, Autosync: r.Autosync, Autoclean: r.Autoclean}
 }
 
 type importJSON struct {
@@ -85,25 +77,24 @@ func nodeShowDoc(g *gorm.DB, n *db.StorageNode, group string, stats, imports, tr
 		if err != nil {
 			return nil, err
 		}
-		doc.PendingImports = make([]importJSON, len(reqs))
-		for i, r := range reqs {
-			doc.PendingImports[i] = importJSON{Path: r.Path, NodeInit: r.Path == db.NodeInitPath, Scan: r.Recurse,
+		doc.PendingImports = docs(reqs, func(r *db.ArchiveFileImportRequest) importJSON {
+			return importJSON{Path: r.Path, NodeInit: r.Path == db.NodeInitPath, Scan: r.Recurse,
 				RegisterNew: r.Register, Requested: jsonTime(r.Timestamp)}
-		}
+		})
 	}
 	if transfers {
 		rows, err := index.OutboundTransfers(g, n.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc.OutboundTransfers = transfersDoc(rows)
+		doc.OutboundTransfers = docs(rows, transferDoc)
 	}
 	if actions {
 		rows, err := index.NodeActions(g, n.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc.AutoActions = actionsDoc(rows)
+		doc.AutoActions = docs(rows, actionDoc)
 	}
 	return doc, nil
 }
@@ -119,27 +110,25 @@ type groupShowJSON struct {
 // groupShowDoc is group show's document: the group, its nodes' names, and
 // the sections asked for.
 func groupShowDoc(g *gorm.DB, group *db.StorageGroup, transfers, actions bool) (*groupShowJSON, error) {
-	doc := &groupShowJSON{groupJSON: groupsDoc([]db.StorageGroup{*group})[0], IOConfig: ioConfigDoc(group.IOConfig), Nodes: []string{}}
 	nodes, err := index.GroupNodes(g, group.ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range nodes {
-		doc.Nodes = append(doc.Nodes, n.Name)
-	}
+	doc := &groupShowJSON{groupJSON: groupDoc(group), IOConfig: ioConfigDoc(group.IOConfig),
+		Nodes: docs(nodes, func(n *db.StorageNode) string { return n.Name })}
 	if transfers {
 		rows, err := index.InboundTransfers(g, group.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc.InboundTransfers = transfersDoc(rows)
+		doc.InboundTransfers = docs(rows, transferDoc)
 	}
 	if actions {
 		rows, err := index.GroupActions(g, group.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc.AutoActions = actionsDoc(rows)
+		doc.AutoActions = docs(rows, actionDoc)
 	}
 	return doc, nil
 }
@@ -173,28 +162,26 @@ type fileShowJSON struct {
 // fileShowDoc is file show's document: the file, its copy records with
 // --nodes, its copy requests with --transfers.
 func fileShowDoc(g *gorm.DB, f *db.ArchiveFile, nodes, transfers bool) (*fileShowJSON, error) {
-	doc := &fileShowJSON{fileJSON: filesDoc([]index.FileRow{{Acq: f.Acq.Name, Name: f.Name, SizeB: f.SizeB, MD5Sum: f.MD5Sum, Registered: f.Registered}})[0]}
+	doc := &fileShowJSON{fileJSON: fileDoc(&index.FileRow{Acq: f.Acq.Name, Name: f.Name, SizeB: f.SizeB, MD5Sum: f.MD5Sum, Registered: f.Registered})}
 	if nodes {
 		copies, err := index.FileCopies(g, f.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc.Copies = make([]fileCopyJSON, len(copies))
-		for i, c := range copies {
-			doc.Copies[i] = fileCopyJSON{Node: c.Node.Name, State: copyStateWords(&c), HasFile: string(c.HasFile),
+		doc.Copies = docs(copies, func(c *db.ArchiveFileCopy) fileCopyJSON {
+			return fileCopyJSON{Node: c.Node.Name, State: copyStateWords(c), HasFile: string(c.HasFile),
 				WantsFile: string(c.WantsFile), Ready: c.Ready, SizeBytes: c.SizeB, Updated: jsonTime(&c.LastUpdate)}
-		}
+		})
 	}
 	if transfers {
 		reqs, err := index.FileTransfers(g, f.ID)
 		if err != nil {
 			return nil, err
 		}
-		doc.Transfers = make([]fileTransferJSON, len(reqs))
-		for i, r := range reqs {
-			doc.Transfers[i] = fileTransferJSON{From: r.NodeFrom.Name, To: r.GroupTo.Name, Completed: r.Completed, Cancelled: r.Cancelled,
+		doc.Transfers = docs(reqs, func(r *db.ArchiveFileCopyRequest) fileTransferJSON {
+			return fileTransferJSON{From: r.NodeFrom.Name, To: r.GroupTo.Name, Completed: r.Completed, Cancelled: r.Cancelled,
 				Requested: jsonTime(r.Timestamp), Started: jsonTime(r.TransferStarted), Finished: jsonTime(r.TransferCompleted)}
-		}
+		})
 	}
 	return doc, nil
 }
@@ -229,10 +216,9 @@ func acqShowDoc(g *gorm.DB, acq *db.ArchiveAcq, count int64, size *int64, groups
 		if err != nil {
 			return nil, err
 		}
-		*s.dst = make([]shareJSON, len(shares))
-		for i, sh := range shares {
-			(*s.dst)[i] = shareJSON{Name: sh.Name, Files: sh.Count, TotalBytes: sh.Size}
-		}
+		*s.dst = docs(shares, func(sh *index.AcqShare) shareJSON {
+			return shareJSON{Name: sh.Name, Files: sh.Count, TotalBytes: sh.Size}
+		})
 	}
 	return doc, nil
 }
@@ -249,15 +235,14 @@ type acqFileJSON struct {
 // acqFilesDoc is acq files' document; state, node and size_on_node_bytes
 // are null where the text has no such column.
 func acqFilesDoc(rows []acqFileRow) []acqFileJSON {
-	out := make([]acqFileJSON, len(rows))
-	for i, r := range rows {
-		out[i] = acqFileJSON{Name: r.name, SizeBytes: r.size, MD5: r.md5, BytesOnNode: r.nodeSize}
+	return docs(rows, func(r *acqFileRow) acqFileJSON {
+		doc := acqFileJSON{Name: r.name, SizeBytes: r.size, MD5: r.md5, BytesOnNode: r.nodeSize}
 		if r.state != "" {
-			out[i].State = &r.state
+			doc.State = &r.state
 		}
 		if r.node != "" && r.node != "-" {
-			out[i].Node = &r.node
+			doc.Node = &r.node
 		}
-	}
-	return out
+		return doc
+	})
 }
