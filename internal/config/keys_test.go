@@ -42,27 +42,20 @@ colour: blue
 	}
 }
 
+// A wrong type, or a section that is not a mapping, is an error naming
+// the file and the key.
 func TestWrongTypeNamesFileAndKey(t *testing.T) {
-	c, path := loadYAML(t, "daemon: {num_workers: four}\n")
-	_, err := c.Daemon()
-	want := "config file " + path + ": invalid config value for daemon.num_workers: integer expected"
-	if err == nil || err.Error() != want {
-		t.Errorf("Daemon() error %v, want %s", err, want)
-	}
-	c, path = loadYAML(t, "logging: {stderr: sometimes}\n")
-	_, err = c.Daemon()
-	want = "config file " + path + ": invalid config value for logging.stderr: boolean expected"
-	if err == nil || err.Error() != want {
-		t.Errorf("Daemon() error %v, want %s", err, want)
-	}
-}
-
-func TestSectionMustBeMapping(t *testing.T) {
-	c, path := loadYAML(t, "daemon:\n  - num_workers: 4\n")
-	_, err := c.Daemon()
-	want := "config file " + path + ": invalid config value for daemon: mapping expected"
-	if err == nil || err.Error() != want {
-		t.Errorf("Daemon() error %v, want %s", err, want)
+	for _, tc := range []struct{ conf, want string }{
+		{"daemon: {num_workers: four}\n", "invalid config value for daemon.num_workers: integer expected"},
+		{"logging: {stderr: sometimes}\n", "invalid config value for logging.stderr: boolean expected"},
+		{"daemon:\n  - num_workers: 4\n", "invalid config value for daemon: mapping expected"},
+	} {
+		c, path := loadYAML(t, tc.conf)
+		_, err := c.Daemon()
+		want := "config file " + path + ": " + tc.want
+		if err == nil || err.Error() != want {
+			t.Errorf("Daemon() error %v, want %s", err, want)
+		}
 	}
 }
 
