@@ -85,10 +85,16 @@ func (a *App) completeNames(cmd *cobra.Command, table, prefix string) ([]string,
 
 // completionGlobals takes --conf and --test-isolation from a completion
 // request's command line, so that names come from the data index the
-// completed command would use. Logging stays off: messages would end up
-// among the candidates.
-func (a *App) completionGlobals(args []string) {
-	for i := 0; i < len(args)-1 && strings.HasPrefix(args[i], "-") && args[i] != "--"; i++ {
+// completed command would use, and returns the line without the global
+// options, since cobra knows only the command words' own. The last word is
+// the one being completed and always stays. Logging stays off: messages
+// would end up among the candidates.
+func (a *App) completionGlobals(args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	i := 0
+	for i+1 < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
 		switch args[i] {
 		case "-c", "--conf":
 			a.confFile = args[i+1]
@@ -96,5 +102,7 @@ func (a *App) completionGlobals(args []string) {
 		case "--test-isolation":
 			a.testIsolation = true
 		}
+		i++
 	}
+	return args[min(i, len(args)-1):]
 }

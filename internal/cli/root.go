@@ -31,8 +31,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	root := newRoot(a)
 	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
-		a.completionGlobals(args[1:])
-		root.SetArgs(append(args[:1:1], skipGlobals(args[1:])...))
+		root.SetArgs(append(args[:1:1], a.completionGlobals(args[1:])...))
 		return a.exitCode(root.ExecuteContext(ctx))
 	}
 	rest, done, err := a.parseGlobals(root, args)
@@ -107,23 +106,6 @@ func (a *App) parseGlobals(root *cobra.Command, args []string) ([]string, bool, 
 		return nil, true, usageErrorf(root, "Missing command.")
 	}
 	return rest, false, nil
-}
-
-// skipGlobals drops the global options from a command line that shell
-// completion passes on, since cobra knows only the command words' own. The
-// last word is the one being completed and always stays.
-func skipGlobals(args []string) []string {
-	if len(args) == 0 {
-		return args
-	}
-	i := 0
-	for i+1 < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
-		if args[i] == "-c" || args[i] == "--conf" {
-			i++
-		}
-		i++
-	}
-	return args[min(i, len(args)-1):]
 }
 
 // silentExit ends the command with a status and no message.
