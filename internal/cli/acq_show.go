@@ -26,11 +26,7 @@ func acqShowCommand(a *App) *cobra.Command {
 			return err
 		}
 		if a.json {
-			doc, err := acqShowDoc(g, acq, count, size, showGroups, showNodes)
-			if err != nil {
-				return err
-			}
-			return a.emit(doc)
+			return a.emitDoc(acqShowDoc(g, acq, count, size, showGroups, showNodes))
 		}
 		a.Echo("Acquisition: %s", acq.Name)
 		a.Echo(" File Count: %d", count)

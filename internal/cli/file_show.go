@@ -28,11 +28,7 @@ func fileShowCommand(a *App) *cobra.Command {
 			return err
 		}
 		if a.json {
-			doc, err := fileShowDoc(g, file, nodes, transfers)
-			if err != nil {
-				return err
-			}
-			return a.emit(doc)
+			return a.emitDoc(fileShowDoc(g, file, nodes, transfers))
 		}
 		size, md5 := "unknown", "-"
 		if file.SizeB != nil {

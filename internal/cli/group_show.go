@@ -28,11 +28,7 @@ func groupShowCommand(a *App) *cobra.Command {
 			return err
 		}
 		if a.json {
-			doc, err := groupShowDoc(g, group, transfers, actions)
-			if err != nil {
-				return err
-			}
-			return a.emit(doc)
+			return a.emitDoc(groupShowDoc(g, group, transfers, actions))
 		}
 		a.Echo("Storage Group: %s", group.Name)
 		a.Echo("        Notes: %s", orDefault(group.Notes, ""))

@@ -19,6 +19,15 @@ import (
 // emit prints v as the command's one JSON document; -q does not hide it.
 func (a *App) emit(v any) error { return format.WriteJSON(a.Stdout, v) }
 
+// emitDoc prints the document a show command built, or returns the error
+// that kept it from being built.
+func (a *App) emitDoc(doc any, err error) error {
+	if err != nil {
+		return err
+	}
+	return a.emit(doc)
+}
+
 // docs is the document of each row, in order: [] for no rows.
 func docs[R, D any](rows []R, doc func(*R) D) []D {
 	out := make([]D, len(rows))

@@ -33,11 +33,7 @@ func nodeShowCommand(a *App) *cobra.Command {
 			return err
 		}
 		if a.json {
-			doc, err := nodeShowDoc(g, node, groups[node.GroupID], stats, imports, transfers, actions)
-			if err != nil {
-				return err
-			}
-			return a.emit(doc)
+			return a.emitDoc(nodeShowDoc(g, node, groups[node.GroupID], stats, imports, transfers, actions))
 		}
 		var out report
 		showNodeHeader(&out, node, groups[node.GroupID])
