@@ -63,7 +63,7 @@ func redact(v any, path string) any {
 		}
 		return x
 	case string:
-		last := path[strings.LastIndexByte(path, '.')+1:]
+		last := lastElem(path)
 		switch {
 		case path == "database.url":
 			return RedactURL(x)

@@ -181,9 +181,9 @@ func closest(path string) string {
 	}
 	// Also a key put in the wrong section: same last element elsewhere.
 	if best == "" {
-		last := path[strings.LastIndexByte(path, '.')+1:]
+		last := lastElem(path)
 		for _, cand := range cands {
-			if cand[strings.LastIndexByte(cand, '.')+1:] == last {
+			if lastElem(cand) == last {
 				return cand
 			}
 		}
@@ -248,6 +248,9 @@ func parent(path string) string {
 	return ""
 }
 
+// lastElem is the key's own name, without its sections.
+func lastElem(path string) string { return path[strings.LastIndexByte(path, '.')+1:] }
+
 // wrap writes text as lines of at most 79 columns, each starting with
 // indent.
 func wrap(b *strings.Builder, text, indent string) {
@@ -280,23 +283,18 @@ func Example() string {
 # $ALPENHORN_CONFIG_FILE, then --conf. Check with: alpenhornd --check-config
 # (generated from internal/config/keys.go; do not edit by hand)
 `)
-	written := map[string]bool{}
 	for _, s := range Sections {
 		if s.Path == "extensions" || free[s.Path] {
 			continue
 		}
 		depth := strings.Count(s.Path, ".")
 		b.WriteString("\n")
-		var h strings.Builder
-		wrap(&h, s.Help, strings.Repeat("  ", depth)+"# ")
-		b.WriteString(h.String())
-		fmt.Fprintf(&b, "%s%s:\n", strings.Repeat("  ", depth), s.Path[strings.LastIndexByte(s.Path, '.')+1:])
+		wrap(&b, s.Help, strings.Repeat("  ", depth)+"# ")
+		fmt.Fprintf(&b, "%s%s:\n", strings.Repeat("  ", depth), lastElem(s.Path))
 		for _, k := range Keys {
-			if parent(k.Path) != s.Path || written[k.Path] {
-				continue
+			if parent(k.Path) == s.Path {
+				exampleKey(&b, k, depth+1)
 			}
-			written[k.Path] = true
-			exampleKey(&b, k, depth+1)
 		}
 	}
 	b.WriteString("\n")
@@ -310,9 +308,7 @@ func Example() string {
 
 func exampleKey(b *strings.Builder, k Key, depth int) {
 	indent := strings.Repeat("  ", depth)
-	var h strings.Builder
-	wrap(&h, k.Help+" ["+k.Type+"]", indent+"# ")
-	b.WriteString(h.String())
+	wrap(b, k.Help+" ["+k.Type+"]", indent+"# ")
 	v := k.Example
 	if v == "" {
 		v = k.Default
@@ -320,5 +316,5 @@ func exampleKey(b *strings.Builder, k Key, depth int) {
 	if k.Example == "" && strings.HasPrefix(v, "(") {
 		v = ""
 	}
-	fmt.Fprintf(b, "%s#%s: %s\n", indent, k.Path[strings.LastIndexByte(k.Path, '.')+1:], v)
+	fmt.Fprintf(b, "%s#%s: %s\n", indent, lastElem(k.Path), v)
 }
