@@ -76,16 +76,13 @@ type cluster struct {
 // which alpenhorn does not change.
 const poolIdle = 2
 
-// newCluster returns the connection pool of a data index on hosts, dsn
-// being the driver DSN for the first of them.
-func newCluster(dsn string, hosts []string) (*cluster, *sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return nil, nil, err
-	}
+// newCluster returns the connector, with its connection pool, of a data
+// index on hosts, cfg being the driver's configuration for the first of
+// them.
+func newCluster(cfg *mysql.Config, hosts []string) *cluster {
 	c := &cluster{cfg: cfg, hosts: hosts}
 	c.pool = sql.OpenDB(c)
-	return c, c.pool, nil
+	return c
 }
 
 // notReady drops the idle connections of the pool when err says their

@@ -161,15 +161,21 @@ func Open(rawURL string) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
+		mcfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
 		dialect := gormmysql.Config{DSN: dsn, SkipInitializeWithVersion: true}
 		var cl *cluster
 		if hosts != nil {
-			cl, dialect.Conn, err = newCluster(dsn, hosts)
+			cl = newCluster(mcfg, hosts)
+			dialect.Conn = cl.pool
 		} else {
-			dialect.Conn, err = openServer(dsn)
-		}
-		if err != nil {
-			return nil, err
+			s, err := newServer(mcfg)
+			if err != nil {
+				return nil, err
+			}
+			dialect.Conn = sql.OpenDB(s)
 		}
 		g, err := gorm.Open(gormmysql.New(dialect), cfg)
 		if err != nil {
@@ -189,20 +195,6 @@ func Open(rawURL string) (*DB, error) {
 		return d, nil
 	}
 	return nil, fmt.Errorf("Unknown database type \"%s\" in the URL (sqlite or mysql): %w", scheme, ErrConnectFailed)
-}
-
-// openServer returns the connection pool of a data index on the one
-// server of dsn.
-func openServer(dsn string) (*sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return nil, err
-	}
-	s, err := newServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(s), nil
 }
 
 // sqliteConnector opens the connections of an SQLite data index.

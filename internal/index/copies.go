@@ -130,19 +130,6 @@ func GroupState(copies []GroupCopy) (db.HasFile, int64) {
 	return s.State(), s.Node
 }
 
-// groupCopies returns the copies, on nodes of group, of the files selected
-// by fileWhere (a condition on c.file_id), in copy order.
-func groupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string, args ...any) ([]GroupCopy, error) {
-	var rows []GroupCopy
-	err := d.Retry(ctx, func(g *gorm.DB) error {
-		rows = nil
-		return g.Raw(`SELECT c.file_id, c.node_id, c.has_file FROM archivefilecopy c
- JOIN storagenode n ON n.id = c.node_id WHERE n.group_id = ? AND `+fileWhere+` ORDER BY c.id`,
-			append([]any{groupID}, args...)...).Scan(&rows).Error
-	})
-	return rows, err
-}
-
 // GroupFileCopies returns the copies, on nodes of group, of the files
 // with the given ids, in copy order for each file: with GroupState,
 // whether the group already has each file. It reads them IDChunk files a
@@ -151,11 +138,16 @@ func groupCopies(ctx context.Context, d *db.DB, groupID int64, fileWhere string,
 func GroupFileCopies(ctx context.Context, d *db.DB, groupID int64, fileIDs []int64) ([]GroupCopy, error) {
 	var out []GroupCopy
 	for chunk := range slices.Chunk(fileIDs, IDChunk) {
-		copies, err := groupCopies(ctx, d, groupID, "c.file_id IN ?", chunk)
+		var rows []GroupCopy
+		err := d.Retry(ctx, func(g *gorm.DB) error {
+			rows = nil
+			return g.Raw(`SELECT c.file_id, c.node_id, c.has_file FROM archivefilecopy c
+ JOIN storagenode n ON n.id = c.node_id WHERE n.group_id = ? AND c.file_id IN ? ORDER BY c.id`, groupID, chunk).Scan(&rows).Error
+		})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, copies...)
+		out = append(out, rows...)
 	}
 	return out, nil
 }

@@ -413,33 +413,37 @@ const archiveCount = `(SELECT COUNT(*) FROM archivefilecopy c2 JOIN storagenode 
 // archive copies exist. Confirmations this alpenhorn cannot read count
 // for nothing, as in the daemon.
 func ArchiveShort(tx *gorm.DB, node *db.StorageNode, ids []int64) (int, error) {
+	type archived struct {
+		FileID int64
+		N      int64
+	}
+	var rows []archived
+	for chunk := range slices.Chunk(ids, IDChunk) {
+		var page []archived
+		if err := tx.Raw(`SELECT c.file_id, `+archiveCount+` AS n FROM archivefilecopy c WHERE c.id IN ?`, chunk).Scan(&page).Error; err != nil {
+			return 0, err
+		}
+		rows = append(rows, page...)
+	}
+	fileIDs := make([]int64, len(rows))
+	for i, r := range rows {
+		fileIDs[i] = r.FileID
+	}
+	// One call for all the files: it reads the sneakernet version once and
+	// splits the ids itself.
+	remote, err := sneakernet.ConfirmedRemoteCopies(tx, fileIDs)
+	var vm *db.VersionMismatchError
+	if errors.As(err, &vm) {
+		remote, err = nil, nil
+	}
+	if err != nil {
+		return 0, err
+	}
 	required := RequiredArchiveCopies(node)
 	short := 0
-	for chunk := range slices.Chunk(ids, IDChunk) {
-		var rows []struct {
-			FileID int64
-			N      int64
-		}
-		err := tx.Raw(`SELECT c.file_id, `+archiveCount+` AS n FROM archivefilecopy c WHERE c.id IN ?`, chunk).Scan(&rows).Error
-		if err != nil {
-			return 0, err
-		}
-		fileIDs := make([]int64, len(rows))
-		for i, r := range rows {
-			fileIDs[i] = r.FileID
-		}
-		remote, err := sneakernet.ConfirmedRemoteCopies(tx, fileIDs)
-		var vm *db.VersionMismatchError
-		if errors.As(err, &vm) {
-			remote, err = nil, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		for _, r := range rows {
-			if r.N+int64(remote[r.FileID]) < required {
-				short++
-			}
+	for _, r := range rows {
+		if r.N+int64(remote[r.FileID]) < required {
+			short++
 		}
 	}
 	return short, nil

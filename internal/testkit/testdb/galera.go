@@ -147,21 +147,18 @@ func (g *GaleraDB) Kill(t testing.TB, n int) {
 			}
 		}
 	})
-	deadline := time.Now().Add(syncTimeout)
-	for {
-		if size, err := g.c.clusterSize(); err == nil && size == galeraNodes-1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			var logs strings.Builder
-			for i, o := range g.c.nodes {
-				if o != s {
-					fmt.Fprintf(&logs, "\nnode %d:\n%s", i, logTail(o.errorLog(), 0))
-				}
+	settled := settles(func() bool {
+		size, err := g.c.clusterSize()
+		return err == nil && size == galeraNodes-1
+	})
+	if !settled {
+		var logs strings.Builder
+		for i, o := range g.c.nodes {
+			if o != s {
+				fmt.Fprintf(&logs, "\nnode %d:\n%s", i, logTail(o.errorLog(), 0))
 			}
-			t.Fatalf("testdb: the cluster did not settle on %d nodes within %v:%s", galeraNodes-1, syncTimeout, logs.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+		t.Fatalf("testdb: the cluster did not settle on %d nodes within %v:%s", galeraNodes-1, syncTimeout, logs.String())
 	}
 }
 
@@ -205,18 +202,14 @@ func (g *GaleraDB) Isolate(t testing.TB, n int, isolate bool) {
 	if err := set(v); err != nil {
 		t.Fatalf("testdb: isolate Galera node %d: %v", n, err)
 	}
-	deadline := time.Now().Add(syncTimeout)
-	for {
-		var k, ready, state string
-		s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_ready'").Scan(&k, &ready)
-		s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state)
-		if isolate && ready == want || !isolate && ready == "ON" && state == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("testdb: Galera node %d not %s within %v (ready %s, state %s)", n, want, syncTimeout, ready, state)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var ready, state string
+	settled := settles(func() bool {
+		ready, _ = s.status("wsrep_ready")
+		state, _ = s.status("wsrep_local_state_comment")
+		return isolate && ready == want || !isolate && ready == "ON" && state == want
+	})
+	if !settled {
+		t.Fatalf("testdb: Galera node %d not %s within %v (ready %s, state %s)", n, want, syncTimeout, ready, state)
 	}
 }
 
@@ -230,11 +223,31 @@ func (g *GaleraDB) Status(t testing.TB, n int, name string) string {
 	if !s.running() || s.admin == nil {
 		return ""
 	}
-	var k, v string
-	if err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE '"+strings.ReplaceAll(name, "'", "")+"'").Scan(&k, &v); err != nil {
+	v, err := s.status(name)
+	if err != nil {
 		t.Fatalf("testdb: status %s of Galera node %d: %v", name, n, err)
 	}
 	return v
+}
+
+// status returns the global status variable name of s.
+func (s *server) status(name string) (string, error) {
+	var k, v string
+	err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE '"+strings.ReplaceAll(name, "'", "")+"'").Scan(&k, &v)
+	return v, err
+}
+
+// settles polls cond until it holds, and reports whether it did within
+// syncTimeout.
+func settles(cond func() bool) bool {
+	deadline := time.Now().Add(syncTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return true
 }
 
 // ensureCluster returns the running cluster, starting it on first use.
@@ -365,18 +378,16 @@ func (c *Cluster) join(s *server) error {
 	if err := s.start(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(syncTimeout)
-	for {
-		var k, state string
-		err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state)
-		if err == nil && state == "Synced" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node on port %d not Synced within %v (state %q, %v):\n%s", s.port, syncTimeout, state, err, logTail(s.errorLog(), 0))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var state string
+	var err error
+	synced := settles(func() bool {
+		state, err = s.status("wsrep_local_state_comment")
+		return err == nil && state == "Synced"
+	})
+	if !synced {
+		return fmt.Errorf("node on port %d not Synced within %v (state %q, %v):\n%s", s.port, syncTimeout, state, err, logTail(s.errorLog(), 0))
 	}
+	return nil
 }
 
 // anyNode returns a running node.
@@ -397,11 +408,11 @@ func (c *Cluster) clusterSize() (int, error) {
 		if !s.running() || s.admin == nil {
 			continue
 		}
-		var k, v, rk, ready string
-		if err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_ready'").Scan(&rk, &ready); err != nil || ready != "ON" {
+		if ready, err := s.status("wsrep_ready"); err != nil || ready != "ON" {
 			continue
 		}
-		if err := s.admin.QueryRow("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'").Scan(&k, &v); err != nil {
+		v, err := s.status("wsrep_cluster_size")
+		if err != nil {
 			return 0, err
 		}
 		return strconv.Atoi(v)
