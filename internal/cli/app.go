@@ -136,7 +136,7 @@ func (a *App) redact(msg string) string {
 	if a.index != nil {
 		return a.index.Redact(msg)
 	}
-	return db.RedactURL(msg)
+	return config.MaskPassword(msg)
 }
 
 // Confirm asks "Continue? [y/N]: " until it gets an answer. End of input

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,6 +24,8 @@ import (
 	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/radiocosmology/alpenhorn-go/internal/config"
 )
 
 // Engine names the database server kind behind a data index.
@@ -446,13 +447,12 @@ func redact(msg, password string) string {
 	if password != "" {
 		msg = strings.ReplaceAll(msg, password, "***")
 	}
-	return urlPassword.ReplaceAllString(msg, "$1:***@")
+	return config.MaskPassword(msg)
 }
 
-var urlPassword = regexp.MustCompile(`(//[^:/@\s]+):[^@\s]*@`)
-
-// RedactURL hides the password of a database URL.
-func RedactURL(u string) string { return redact(u, "") }
+// RedactURL hides the password of a database URL (config.RedactURL: the
+// configuration shows the URL the same way).
+func RedactURL(u string) string { return config.RedactURL(u) }
 
 // Retryable decides, in one place, whether a failed statement may be tried
 // again: lost connections and a busy SQLite file are; constraint violations,
