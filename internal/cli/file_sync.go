@@ -59,7 +59,7 @@ func fileSyncCommand(a *App) *cobra.Command {
 				}
 				forced = "File missing from source: forcing request.\n"
 			}
-			return forced + "Request submitted.", index.CreateCopyRequests(tx, src.ID, dest.ID, []int64{file.ID})
+			return forced + "Request submitted.", index.CreateCopyRequests(tx, src.ID, dest.ID, []int64{file.ID}, nil)
 		})
 	})
 	f := cmd.Flags()

@@ -177,7 +177,7 @@ func (s *syncRun) syncPhase(d *db.DB, tx *gorm.DB, node *db.StorageNode, group *
 		ids[i] = f.ID
 	}
 	progress, done = track("Adding copy requests")
-	err = index.CreateCopyRequestsProgress(tx, node.ID, group.ID, ids, progress)
+	err = index.CreateCopyRequests(tx, node.ID, group.ID, ids, progress)
 	done()
 	if err != nil {
 		return false, fmt.Errorf("adding copy requests: %w", err)

@@ -191,7 +191,7 @@ func (c *nodeManifest) record(d *db.DB, tx *gorm.DB, source string, progress ind
 	if err != nil {
 		return nil, fmt.Errorf("cannot write a manifest of node \"%s\": %v", node.Name, err)
 	}
-	if err := sneakernet.RecordManifestProgress(tx, m, node.ID, listed, c.unavailable, progress); err != nil {
+	if err := sneakernet.RecordManifest(tx, m, node.ID, listed, c.unavailable, progress); err != nil {
 		return nil, err
 	}
 	c.manifest, c.marked = m, 0

@@ -715,7 +715,7 @@ func TestCleanConfirmedRemote(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := sneakernet.NewManifest("this-index", "transport1", "")
-		if err := sneakernet.RecordManifest(w.DB.Gorm, m, n.ID, nil, false); err != nil {
+		if err := sneakernet.RecordManifest(w.DB.Gorm, m, n.ID, nil, false, nil); err != nil {
 			t.Fatal(err)
 		}
 		rm, err := sneakernet.LoadManifest(w.DB.Gorm, m.ID)

@@ -74,7 +74,7 @@ func AutoActions(ctx context.Context, tx *gorm.DB, node *db.StorageNode, files .
 			log.Debugf("Autosyncing %s from node %s to group %s", f.Path(), node.Name, e.Name)
 			sync = append(sync, f.ID)
 		}
-		if err := CreateCopyRequests(tx, node.ID, e.Group, sync); err != nil {
+		if err := CreateCopyRequests(tx, node.ID, e.Group, sync, nil); err != nil {
 			return err
 		}
 	}

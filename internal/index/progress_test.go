@@ -47,7 +47,7 @@ func TestProgress(t *testing.T) {
 			many[i] = ids[i%len(ids)]
 		}
 		var requests recorder
-		w.must(index.CreateCopyRequestsProgress(w.d.Gorm, src.ID, w.group("g2").ID, many, requests.progress()))
+		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, w.group("g2").ID, many, requests.progress()))
 		if want := fmt.Sprintf("[%d/%d %d/%d]", index.IDChunk, len(many), len(many), len(many)); fmt.Sprint(requests) != want {
 			t.Errorf("copy requests: told %v, want %s", requests, want)
 		}

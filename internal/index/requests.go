@@ -59,14 +59,9 @@ func RequestNodeInit(tx *gorm.DB, nodeID int64) error {
 // decided them. The rows go in multi-row INSERTs of IDChunk rows, their
 // values written into the statement rather than bound: they are ids and a
 // timestamp formatted here, never text from a user, and the SQLite driver
-// binds parameters in time quadratic in their number.
-func CreateCopyRequests(tx *gorm.DB, nodeFromID, groupToID int64, fileIDs []int64) error {
-	return CreateCopyRequestsProgress(tx, nodeFromID, groupToID, fileIDs, nil)
-}
-
-// CreateCopyRequestsProgress is CreateCopyRequests telling progress how
-// many requests are written after each INSERT.
-func CreateCopyRequestsProgress(tx *gorm.DB, nodeFromID, groupToID int64, fileIDs []int64, progress Progress) error {
+// binds parameters in time quadratic in their number. progress, when not
+// nil, is told how many requests are written after each INSERT.
+func CreateCopyRequests(tx *gorm.DB, nodeFromID, groupToID int64, fileIDs []int64, progress Progress) error {
 	row := fmt.Sprintf(",%d,%d,0,0,'%s')", groupToID, nodeFromID, db.Now().Format())
 	for start := 0; start < len(fileIDs); start += IDChunk {
 		b := []byte("INSERT INTO archivefilecopyrequest (file_id, group_to_id, node_from_id, completed, cancelled, timestamp) VALUES ")

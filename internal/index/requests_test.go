@@ -33,8 +33,8 @@ func TestCreateCopyRequestsWritesPendingRows(t *testing.T) {
 		for i := range index.IDChunk + 2 {
 			ids = append([]int64{w.file(fmt.Sprintf("f%04d", i)).ID}, ids...)
 		}
-		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, dest.ID, ids))
-		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, dest.ID, nil))
+		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, dest.ID, ids, nil))
+		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, dest.ID, nil, nil))
 		rs := requests(w)
 		if len(rs) != len(ids) {
 			t.Fatalf("%d requests, want %d", len(rs), len(ids))
@@ -57,7 +57,7 @@ func TestCreateCopyRequestsKeepsDuplicates(t *testing.T) {
 		src := w.node("src", "g1", db.StorageField)
 		f := w.file("f")
 		w.request("f", "src", "g2")
-		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, w.group("g2").ID, []int64{f.ID}))
+		w.must(index.CreateCopyRequests(w.d.Gorm, src.ID, w.group("g2").ID, []int64{f.ID}, nil))
 		if n := len(requests(w)); n != 2 {
 			t.Errorf("%d requests, want 2: creation does not look for pending duplicates", n)
 		}

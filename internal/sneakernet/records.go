@@ -50,13 +50,9 @@ type Listed struct {
 // RecordManifest records manifest m, written for node nodeID, and its
 // entries (listed[i] is the source of m.Files[i]). With unavailable set,
 // the entries are recorded as marked unavailable (see index.MarkUnavailable).
-func RecordManifest(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, unavailable bool) error {
-	return RecordManifestProgress(tx, m, nodeID, listed, unavailable, nil)
-}
-
-// RecordManifestProgress is RecordManifest telling progress (when not nil)
-// how many entries are recorded after each batch of them.
-func RecordManifestProgress(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, unavailable bool, progress func(done, total int)) error {
+// progress, when not nil, is told how many entries are recorded after each
+// batch of them.
+func RecordManifest(tx *gorm.DB, m *Manifest, nodeID int64, listed []Listed, unavailable bool, progress func(done, total int)) error {
 	if len(listed) != len(m.Files) {
 		return fmt.Errorf("manifest %s: %d entries but %d sources", m.ID, len(m.Files), len(listed))
 	}

@@ -129,7 +129,7 @@ func TestConfirmedRemoteCopies(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := NewManifest(NewUUID(), "t1", "")
-		if err := d.Gorm.Transaction(func(tx *gorm.DB) error { return RecordManifest(tx, m, 1, nil, false) }); err != nil {
+		if err := d.Gorm.Transaction(func(tx *gorm.DB) error { return RecordManifest(tx, m, 1, nil, false, nil) }); err != nil {
 			t.Fatal(err)
 		}
 		rec, err := LoadManifest(d.Gorm, m.ID)
