@@ -131,7 +131,7 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 	// it does; other pulls get a task each.
 	var links, remotes bySource
 	batches := rsyncBatches()
-	views := remoteViews{}
+	views := Remotes{}
 	for _, req := range reqs {
 		size := fileSize(req.File)
 		if !n.outer.reserve(ctx, size) {
@@ -182,37 +182,14 @@ func (b *bySource) add(req *db.ArchiveFileCopyRequest) {
 	b.reqs[req.NodeFromID] = append(b.reqs[req.NodeFromID], req)
 }
 
-// remoteViews holds the remote view (NewRemote) of each source node of
-// the requests handed over together: making one parses the node's I/O
-// configuration, the same for all of the node's requests.
-type remoteViews map[int64]remoteView
-
-type remoteView struct {
-	remote NodeRemote
-	err    error
-}
-
-// get returns NewRemote(env, node), made once per node (none kept in a
-// nil v).
-func (v remoteViews) get(env *Env, node *db.StorageNode) (NodeRemote, error) {
-	if rv, ok := v[node.ID]; ok {
-		return rv.remote, rv.err
-	}
-	r, err := NewRemote(env, node)
-	if v != nil {
-		v[node.ID] = remoteView{r, err}
-	}
-	return r, err
-}
-
 // batchable reports whether req's pull goes into a remote batch, when
 // remote pulls are batched at all (rsyncBatches): a remote source whose
 // file lies at the same relative path under both nodes' roots.
-func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest, views remoteViews) bool {
+func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest, remotes Remotes) bool {
 	if n.env.Local(req.NodeFrom) {
 		return false
 	}
-	remote, err := views.get(n.env, req.NodeFrom)
+	remote, err := remotes.Get(n.env, req.NodeFrom)
 	if err != nil {
 		return false
 	}
@@ -557,7 +534,7 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 	}
 	var out []preparedPull
 	guarded := map[string]bool{}
-	views := remoteViews{}
+	remotes := Remotes{}
 	for _, req := range reqs {
 		if present[req.FileID] {
 			if err := n.cancelPresent(ctx, req); err != nil {
@@ -565,7 +542,7 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 			}
 			continue
 		}
-		job, placeholder, err := n.prepare(ctx, req, guarded, views)
+		job, placeholder, err := n.prepare(ctx, req, guarded, remotes)
 		if job == nil {
 			if err != nil {
 				return out, err
@@ -638,15 +615,15 @@ func (n *DefaultNode) cancelPresent(ctx context.Context, req *db.ArchiveFileCopy
 //
 // guarded holds the directories of a batch that have their placeholder
 // already: one per directory is enough, the batch's placeholders all going
-// when it ends; views, the remote views of its sources. Both nil for a
+// when it ends; remotes, the remote views of its sources. Both nil for a
 // single pull.
-func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded map[string]bool, views remoteViews) (job *transfer.Job, placeholder string, err error) {
+func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded map[string]bool, remotes Remotes) (job *transfer.Job, placeholder string, err error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	env := n.env
 	file := req.File
 	path := file.Path()
 
-	remote, err := views.get(env, req.NodeFrom)
+	remote, err := remotes.Get(env, req.NodeFrom)
 	if err != nil {
 		log.Errorf("Skipping request for %s: %v", path, err)
 		return nil, "", nil
