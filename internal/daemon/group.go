@@ -183,6 +183,7 @@ func (g *group) pullPage(ctx context.Context, reqs []index.PendingRequest, handl
 	// can serve many with one task.
 	var pulls []*db.ArchiveFileCopyRequest
 	forced := 0
+	remotes := nodeio.Remotes{}
 	for _, p := range reqs {
 		if len(pulls)+forced == room {
 			break
@@ -233,7 +234,7 @@ func (g *group) pullPage(ctx context.Context, reqs []index.PendingRequest, handl
 			log.Debugf("Skipping request for %s: retrying after %s (pull failed).", path, until.UTC().Format(time.RFC3339))
 			continue
 		}
-		remote, err := nodeio.NewRemote(g.d.env, src)
+		remote, err := remotes.Get(g.d.env, src)
 		if err != nil {
 			log.Errorf("Skipping request for %s: %v", path, err)
 			continue

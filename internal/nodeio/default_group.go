@@ -87,17 +87,18 @@ func (g *DefaultGroup) Pull(ctx context.Context, req *db.ArchiveFileCopyRequest)
 func (g *DefaultGroup) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
 	node := g.theNode()
 	remote, _ := node.IO().(interface {
-		batchable(*db.ArchiveFileCopyRequest) bool
+		batchable(*db.ArchiveFileCopyRequest, Remotes) bool
 	})
 	if !rsyncBatches() {
 		remote = nil
 	}
 	var links, remotes []*db.ArchiveFileCopyRequest
+	views := Remotes{}
 	for _, req := range reqs {
 		switch {
 		case linkable(g.env, req.NodeFrom, node.Row()):
 			links = append(links, req)
-		case remote != nil && remote.batchable(req):
+		case remote != nil && remote.batchable(req, views):
 			remotes = append(remotes, req)
 		default:
 			QueueSearch(ctx, g.env, g, g.Row(), req)

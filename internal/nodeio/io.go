@@ -314,3 +314,26 @@ func NewRemote(env *Env, node *db.StorageNode) (NodeRemote, error) {
 	}
 	return r, nil
 }
+
+// Remotes holds the remote view (NewRemote) of each source node of many
+// requests read together: making one parses the node's I/O
+// configuration, the same for all of the node's requests.
+type Remotes map[int64]remoteView
+
+type remoteView struct {
+	remote NodeRemote
+	err    error
+}
+
+// Get returns NewRemote(env, node), made once per node (none kept in a
+// nil r).
+func (r Remotes) Get(env *Env, node *db.StorageNode) (NodeRemote, error) {
+	if v, ok := r[node.ID]; ok {
+		return v.remote, v.err
+	}
+	remote, err := NewRemote(env, node)
+	if r != nil {
+		r[node.ID] = remoteView{remote, err}
+	}
+	return remote, err
+}

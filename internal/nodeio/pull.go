@@ -131,6 +131,7 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 	// it does; other pulls get a task each.
 	var links, remotes bySource
 	batches := rsyncBatches()
+	views := Remotes{}
 	for _, req := range reqs {
 		size := fileSize(req.File)
 		if !n.outer.reserve(ctx, size) {
@@ -146,7 +147,7 @@ func (n *DefaultNode) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyR
 		switch {
 		case linkable(n.env, req.NodeFrom, node):
 			links.add(req)
-		case batches && n.batchable(req):
+		case batches && n.batchable(req, views):
 			remotes.add(req)
 		default:
 			n.queuePull(ctx, req)
@@ -184,11 +185,15 @@ func (b *bySource) add(req *db.ArchiveFileCopyRequest) {
 // batchable reports whether req's pull goes into a remote batch, when
 // remote pulls are batched at all (rsyncBatches): a remote source whose
 // file lies at the same relative path under both nodes' roots.
-func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest) bool {
+func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest, remotes Remotes) bool {
 	if n.env.Local(req.NodeFrom) {
 		return false
 	}
-	_, ok := n.batchFile(req)
+	remote, err := remotes.Get(n.env, req.NodeFrom)
+	if err != nil {
+		return false
+	}
+	_, ok := batchRoot(remote.FilePath(req.File), req.File.Path())
 	return ok
 }
 
@@ -197,15 +202,10 @@ func (n *DefaultNode) batchable(req *db.ArchiveFileCopyRequest) bool {
 // for all the requests handed over together, not once for each.
 func rsyncBatches() bool { return !have("bbcp") && have("rsync") }
 
-// batchFile returns the source node's root and the file's path under it,
-// when both nodes hold the file at that same path under their roots.
-func (n *DefaultNode) batchFile(req *db.ArchiveFileCopyRequest) (srcRoot string, ok bool) {
-	remote, err := NewRemote(n.env, req.NodeFrom)
-	if err != nil {
-		return "", false
-	}
-	rel := req.File.Path()
-	src := remote.FilePath(req.File)
+// batchRoot returns the source node's root, given the source path src of
+// a file whose path under the nodes' roots is rel, when both nodes hold
+// the file at that same path under their roots.
+func batchRoot(src, rel string) (srcRoot string, ok bool) {
 	srcRoot, ok = strings.CutSuffix(src, "/"+rel)
 	// The destination is checked, symlinks and all, when the pull is
 	// prepared; here only its shape.
@@ -339,7 +339,7 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 	if state == db.HasYes {
 		return n.cancelPresent(ctx, req)
 	}
-	job, placeholder, err := n.prepare(ctx, req, nil)
+	job, placeholder, err := n.prepare(ctx, req, nil, nil)
 	if job == nil {
 		return err
 	}
@@ -462,7 +462,7 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 		return err
 	}
 	job := transfer.BatchJob{DstRoot: n.root(), SSH: n.env.SSH, Host: pulls[0].job.Host}
-	job.SrcRoot, _ = n.batchFile(pulls[0].req)
+	job.SrcRoot, _ = batchRoot(pulls[0].job.Src, pulls[0].req.File.Path())
 	var bytes int64
 	for _, pp := range pulls {
 		job.Files = append(job.Files, transfer.BatchFile{Rel: pp.req.File.Path(), Expect: pp.job.Expect})
@@ -534,6 +534,7 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 	}
 	var out []preparedPull
 	guarded := map[string]bool{}
+	remotes := Remotes{}
 	for _, req := range reqs {
 		if present[req.FileID] {
 			if err := n.cancelPresent(ctx, req); err != nil {
@@ -541,7 +542,7 @@ func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCo
 			}
 			continue
 		}
-		job, placeholder, err := n.prepare(ctx, req, guarded)
+		job, placeholder, err := n.prepare(ctx, req, guarded, remotes)
 		if job == nil {
 			if err != nil {
 				return out, err
@@ -614,14 +615,15 @@ func (n *DefaultNode) cancelPresent(ctx context.Context, req *db.ArchiveFileCopy
 //
 // guarded holds the directories of a batch that have their placeholder
 // already: one per directory is enough, the batch's placeholders all going
-// when it ends. nil for a single pull.
-func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded map[string]bool) (job *transfer.Job, placeholder string, err error) {
+// when it ends; remotes, the remote views of its sources. Both nil for a
+// single pull.
+func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded map[string]bool, remotes Remotes) (job *transfer.Job, placeholder string, err error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	env := n.env
 	file := req.File
 	path := file.Path()
 
-	remote, err := NewRemote(env, req.NodeFrom)
+	remote, err := remotes.Get(env, req.NodeFrom)
 	if err != nil {
 		log.Errorf("Skipping request for %s: %v", path, err)
 		return nil, "", nil

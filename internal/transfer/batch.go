@@ -113,17 +113,13 @@ func RsyncPullBatch(ctx context.Context, job BatchJob) ([]FileResult, error) {
 	if job.Host != "" {
 		src = job.Host + ":" + src
 	}
-	wantMD5 := false
+	format := ""
 	for _, i := range todo {
-		wantMD5 = wantMD5 || job.Files[i].Expect.MD5 != ""
-	}
-	out, inStream, err := runRsync(ctx, job.Host, wantMD5, func(inStream bool) []string {
-		format := ""
-		if inStream {
+		if job.Files[i].Expect.MD5 != "" {
 			format = batchFormat
 		}
-		return rsyncArgs(job.SSH, job.Host, format, []string{"--files-from=-", "--from0"}, src, staging+"/")
-	}, list, job.Timeout)
+	}
+	out, inStream, err := runRsync(ctx, job.SSH, job.Host, format, []string{"--files-from=-", "--from0"}, src, staging+"/", list, job.Timeout)
 	if ctx.Err() != nil {
 		failErr(todo, context.Cause(ctx))
 		return results, context.Cause(ctx)

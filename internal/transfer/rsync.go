@@ -71,11 +71,17 @@ func rsyncArgs(ssh *SSH, host, format string, extra []string, src, dst string) [
 	return append(append(args, extra...), src, dst)
 }
 
-// runRsync runs the rsync command line that args makes, pulling from host
-// (empty: locally). When md5 is wanted and rsync can report it, args is
-// asked for a command line that does (inStream): see RsyncPull.
-func runRsync(ctx context.Context, host string, md5 bool, args func(inStream bool) []string, stdin []byte, timeout float64) (out cmdResult, inStream bool, err error) {
-	inStream = host != "" && md5 && rsyncReportsMD5(ctx, host)
+// runRsync runs rsyncArgs' command line pulling src to dst. format is the
+// --out-format reporting the MD5s of the files, "" when none is wanted:
+// it is used when rsync can report them (inStream), see RsyncPull.
+func runRsync(ctx context.Context, ssh *SSH, host, format string, extra []string, src, dst string, stdin []byte, timeout float64) (out cmdResult, inStream bool, err error) {
+	args := func(inStream bool) []string {
+		if !inStream {
+			return rsyncArgs(ssh, host, "", extra, src, dst)
+		}
+		return rsyncArgs(ssh, host, format, extra, src, dst)
+	}
+	inStream = host != "" && format != "" && rsyncReportsMD5(ctx, host)
 	out, err = run(ctx, args(inStream), stdin, timeout)
 	if inStream && err == nil && out.exit != 0 && strings.Contains(out.stderr, "--checksum-choice") {
 		// The other end refused the option: an rsync before 3.1.3 ("unknown
@@ -141,13 +147,11 @@ func RsyncPull(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
-	out, inStream, err := runRsync(ctx, job.Host, job.Expect.MD5 != "", func(inStream bool) []string {
-		format := ""
-		if inStream {
-			format = "%C"
-		}
-		return rsyncArgs(job.SSH, job.Host, format, nil, job.source(), tmp)
-	}, nil, job.Timeout)
+	format := ""
+	if job.Expect.MD5 != "" {
+		format = "%C"
+	}
+	out, inStream, err := runRsync(ctx, job.SSH, job.Host, format, nil, job.source(), tmp, nil, job.Timeout)
 	if e := rsyncError(ctx, out, err, job.Timeout); e != nil {
 		removeTemp(tmp)
 		return res, e
