@@ -82,13 +82,10 @@ func (g *DefaultGroup) Pull(ctx context.Context, req *db.ArchiveFileCopyRequest)
 // PullBatch is Pull for many requests. Those whose pulls will be hard
 // links or remote batches (see DefaultNode.batchable) are searched for
 // pullBatch or remoteBatchFiles to a task, whose pulls go to the node
-// together; the others,
-// whose transfers dominate, one by one.
+// together; the others, whose transfers dominate, one by one.
 func (g *DefaultGroup) PullBatch(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) error {
 	node := g.theNode()
-	remote, _ := node.IO().(interface {
-		batchable(*db.ArchiveFileCopyRequest, Remotes) bool
-	})
+	remote, _ := node.IO().(remoteBatcher)
 	if !rsyncBatches() {
 		remote = nil
 	}

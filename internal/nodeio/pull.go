@@ -182,6 +182,16 @@ func (b *bySource) add(req *db.ArchiveFileCopyRequest) {
 	b.reqs[req.NodeFromID] = append(b.reqs[req.NodeFromID], req)
 }
 
+// remoteBatcher is a node I/O instance that pulls remote files in
+// batches (DefaultNode, and the classes built on it): the group asks it
+// which requests to search for together.
+type remoteBatcher interface {
+	batchable(*db.ArchiveFileCopyRequest, Remotes) bool
+}
+
+// A change of batchable's signature must not silently end batching.
+var _ remoteBatcher = (*DefaultNode)(nil)
+
 // batchable reports whether req's pull goes into a remote batch, when
 // remote pulls are batched at all (rsyncBatches): a remote source whose
 // file lies at the same relative path under both nodes' roots.
@@ -387,8 +397,8 @@ func (n *DefaultNode) pull(ctx context.Context, req *db.ArchiveFileCopyRequest) 
 // short.
 func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, held map[int64]int64) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
-	pulls, err := n.preparePulls(ctx, reqs)
-	defer removePlaceholders(pulls)
+	pulls, guards, err := n.preparePulls(ctx, reqs)
+	defer guards.remove()
 	if err != nil {
 		return err
 	}
@@ -434,6 +444,8 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 			done = append(done, p)
 		}
 	}
+	// The links are made: nothing to guard while they are recorded.
+	guards.remove()
 	if len(done) > 0 && !n.onNode(ctx) {
 		// As in pull: nothing is recorded of a node gone.
 		return nil
@@ -456,8 +468,8 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 // after its wait.
 func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, _ map[int64]int64) error {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
-	pulls, err := n.preparePulls(ctx, reqs)
-	defer removePlaceholders(pulls)
+	pulls, guards, err := n.preparePulls(ctx, reqs)
+	defer guards.remove()
 	if err != nil || len(pulls) == 0 {
 		return err
 	}
@@ -476,6 +488,9 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 	results, err := transfer.RsyncPullBatch(ctx, job)
 	done()
 	end := time.Now()
+	// The files are in place or failed: nothing to guard while they are
+	// recorded.
+	guards.remove()
 	if ctx.Err() != nil {
 		// The daemon is stopping: files already in place stay there
 		// unrecorded, for the pre-pull search to find after the restart.
@@ -514,53 +529,63 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 
 // preparedPull is a request of a batch ready for its transfer.
 type preparedPull struct {
-	req         *db.ArchiveFileCopyRequest
-	job         transfer.Job
-	placeholder string
+	req *db.ArchiveFileCopyRequest
+	job transfer.Job
+}
+
+// placeholders are a batch's placeholders, by directory: one guards its
+// directory for all the batch's files there.
+type placeholders map[string]string
+
+func (p placeholders) has(dir string) bool { _, ok := p[dir]; return ok }
+
+// remove removes them, once the batch's files are in place or have
+// failed.
+func (p placeholders) remove() {
+	for dir, path := range p {
+		if path != "" {
+			os.Remove(path)
+		}
+		delete(p, dir)
+	}
 }
 
 // preparePulls readies the pulls of a batch: the requests are read again
 // (live), those whose files the node has already are cancelled, in one
-// query, and the others prepared (prepare). The placeholders of what it
-// returns, even with an error, are the caller's to remove.
-func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) ([]preparedPull, error) {
+// query, and the others prepared (prepare). The placeholders it returns,
+// even with an error, are the caller's to remove.
+func (n *DefaultNode) preparePulls(ctx context.Context, reqs []*db.ArchiveFileCopyRequest) ([]preparedPull, placeholders, error) {
+	guards := placeholders{}
 	reqs, err := n.live(ctx, reqs)
 	if err != nil {
-		return nil, err
+		return nil, guards, err
 	}
 	present, err := n.copiesPresent(ctx, reqs)
 	if err != nil {
-		return nil, err
+		return nil, guards, err
 	}
 	var out []preparedPull
-	guarded := map[string]bool{}
 	remotes := Remotes{}
 	for _, req := range reqs {
 		if present[req.FileID] {
 			if err := n.cancelPresent(ctx, req); err != nil {
-				return out, err
+				return out, guards, err
 			}
 			continue
 		}
-		job, placeholder, err := n.prepare(ctx, req, guarded, remotes)
+		job, placeholder, err := n.prepare(ctx, req, guards, remotes)
 		if job == nil {
 			if err != nil {
-				return out, err
+				return out, guards, err
 			}
 			continue
 		}
-		guarded[filepath.Dir(job.Dst)] = true
-		out = append(out, preparedPull{req: req, job: *job, placeholder: placeholder})
-	}
-	return out, nil
-}
-
-func removePlaceholders(pulls []preparedPull) {
-	for _, pp := range pulls {
-		if pp.placeholder != "" {
-			os.Remove(pp.placeholder)
+		if dir := filepath.Dir(job.Dst); !guards.has(dir) {
+			guards[dir] = placeholder
 		}
+		out = append(out, preparedPull{req: req, job: *job})
 	}
+	return out, guards, nil
 }
 
 // live returns those of reqs still pending, read again just before their
@@ -617,7 +642,7 @@ func (n *DefaultNode) cancelPresent(ctx context.Context, req *db.ArchiveFileCopy
 // already: one per directory is enough, the batch's placeholders all going
 // when it ends; remotes, the remote views of its sources. Both nil for a
 // single pull.
-func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded map[string]bool, remotes Remotes) (job *transfer.Job, placeholder string, err error) {
+func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyRequest, guarded placeholders, remotes Remotes) (job *transfer.Job, placeholder string, err error) {
 	log := logging.FromContext(ctx, logging.LoggerIODefaultTasks)
 	env := n.env
 	file := req.File
@@ -652,7 +677,7 @@ func (n *DefaultNode) prepare(ctx context.Context, req *db.ArchiveFileCopyReques
 		return nil, "", nil
 	}
 	dir := filepath.Dir(j.Dst)
-	if guarded[dir] {
+	if guarded.has(dir) {
 		return &j, "", nil
 	}
 	if !n.onNode(ctx) {
