@@ -127,5 +127,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// errNodeGone ends a walk of a node found gone.
+// errNodeGone ends a walk, or the recording of a batch, on a node found
+// gone.
 var errNodeGone = errors.New("node gone")

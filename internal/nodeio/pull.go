@@ -462,8 +462,9 @@ func (n *DefaultNode) pullLinks(ctx context.Context, reqs []*db.ArchiveFileCopyR
 // pullRemote carries out copy requests from one remote node with one
 // rsync (transfer.RsyncPullBatch): the copies already on the node are
 // looked up in one query, each file gets its directory and placeholder as
-// a single pull does, and the files that arrived checked are recorded in
-// one transaction. A file that failed fails alone; one the batch did not
+// a single pull does, and the files that arrived checked are recorded a
+// chunk at a time, in one transaction each, while the rest of the batch
+// is still coming. A file that failed fails alone; one the batch did not
 // reach (a connection lost half way) stays pending, to be tried again
 // after its wait.
 func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopyRequest, _ map[int64]int64) error {
@@ -484,45 +485,58 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 	s := n.env.Settings
 	job.Timeout = transfer.PullTimeout(bytes, s.PullTimeoutBase, s.PullBytesPerSecond)
 	start := time.Now()
+	recorded := make([]bool, len(pulls))
 	done := n.running(transfer.MethodRsync, "1")
-	results, err := transfer.RsyncPullBatch(ctx, job)
-	done()
-	end := time.Now()
-	// The files are in place or failed: nothing to guard while they are
-	// recorded.
-	guards.remove()
-	if ctx.Err() != nil {
-		// The daemon is stopping: files already in place stay there
-		// unrecorded, for the pre-pull search to find after the restart.
-		for _, pp := range pulls {
-			log.Warnf("Pull of %s abandoned: %v", pp.req.File.Path(), context.Cause(ctx))
+	results, err := transfer.RsyncPullBatch(ctx, job, func(placed []transfer.PlacedFile) error {
+		if !n.onNode(ctx) {
+			return errNodeGone
+		}
+		end := time.Now()
+		var got []index.Pull
+		var idx []int
+		for _, f := range placed {
+			pp := pulls[f.Index]
+			p := index.Pull{Req: pp.req, Start: start, End: end}
+			var ok bool
+			if p.MD5, ok = n.pulledMD5(ctx, pp.req, f.Result, pp.job.Dst); ok {
+				got, idx = append(got, p), append(idx, f.Index)
+			}
+		}
+		if err := n.record(ctx, got); err != nil {
+			return err
+		}
+		for _, i := range idx {
+			recorded[i] = true
 		}
 		return nil
-	}
-	if err != nil {
+	})
+	done()
+	// The files are in place, recorded or failed: nothing to guard any
+	// more.
+	guards.remove()
+	switch {
+	case ctx.Err() != nil:
+		// The daemon is stopping: files already in place and not yet
+		// recorded stay there, for the pre-pull search to find after the
+		// restart.
+		for i, pp := range pulls {
+			if !recorded[i] {
+				log.Warnf("Pull of %s abandoned: %v", pp.req.File.Path(), context.Cause(ctx))
+			}
+		}
+		return nil
+	case errors.Is(err, errNodeGone):
+		// As in pull: nothing more is recorded of a node gone.
+		return nil
+	case err != nil:
 		return err
 	}
-	if !n.onNode(ctx) {
-		// As in pull: nothing is recorded of a node gone.
-		return nil
-	}
-	var pulled []index.Pull
 	for i, pp := range pulls {
-		r := results[i]
-		if r.Err != nil {
-			if err := n.pullFailed(ctx, pp.req, r.Err); err != nil {
+		if results[i].Err != nil {
+			if err := n.pullFailed(ctx, pp.req, results[i].Err); err != nil {
 				return err
 			}
-			continue
 		}
-		p := index.Pull{Req: pp.req, Start: start, End: end}
-		var ok bool
-		if p.MD5, ok = n.pulledMD5(ctx, pp.req, r.Result, pp.job.Dst); ok {
-			pulled = append(pulled, p)
-		}
-	}
-	if err := n.record(ctx, pulled); err != nil {
-		return err
 	}
 	return n.updateAvail(ctx)
 }

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/radiocosmology/alpenhorn-go/internal/fsutil"
 )
@@ -40,19 +42,33 @@ type FileResult struct {
 	Err    error
 }
 
+// PlacedFile is a file of a batch now in place: Files[Index] of its job.
+type PlacedFile struct {
+	Index  int
+	Result Result
+}
+
 // batchFormat is rsync's --out-format for a batch: each file's MD5 and
-// name (see reportedMD5s).
+// name (see reports).
 const batchFormat = "%C %n"
 
 // RsyncPullBatch pulls job's files with one rsync, over one ssh
 // connection: the list of names goes to rsync's standard input
 // (--files-from, NUL-separated) and the files are written into a staging
 // directory in DstRoot (fsutil.MkStaging), which is removed at the end.
-// Once rsync has ended, each file that arrived is checked against its
-// Expect, as RsyncPull checks its one file (with the MD5 rsync reported
-// for it where it could, else by reading it), and renamed to DstRoot/Rel.
-// The files' data are flushed to disk together beforehand, and each
-// destination directory once at the end, not each file on its own.
+// Each file that arrived is checked against its Expect, as RsyncPull
+// checks its one file (with the MD5 rsync reported for it where it could,
+// else by reading it), and renamed to DstRoot/Rel: while rsync goes on,
+// for the files it has reported whole (a chunk at a time, as they come),
+// and for the rest once it has ended. The data of a chunk's files are
+// flushed to disk together before they take their names, and the
+// chunk's destination directories once after.
+//
+// placed, when not nil, is called with each chunk's files once they are
+// in place, one chunk after the other, while the next ones are still
+// coming: the caller records them as the batch goes on. An error from it
+// ends the batch: no file is moved out of staging any more, the others
+// fail with that error, and RsyncPullBatch returns it.
 //
 // The results are one per file, in job.Files' order. A file fails alone:
 // for a bad Rel (not relative and clean), data that do not match its
@@ -60,56 +76,28 @@ const batchFormat = "%C %n"
 // rules of RsyncPull, when rsync's messages name it). A batch cut short
 // by its time limit, a lost connection or a killed rsync keeps the files
 // that arrived whole and fails the others with that error, which does not
-// make their sources suspect. The error is non-nil only when ctx ended:
-// then no file is moved out of staging any more, and the files not yet in
-// place fail with ctx's cause.
-func RsyncPullBatch(ctx context.Context, job BatchJob) ([]FileResult, error) {
-	op := string(MethodRsync)
-	results := make([]FileResult, len(job.Files))
-	fail := func(idx []int, e *Error) {
-		for _, i := range idx {
-			c := *e
-			results[i] = FileResult{Result: Result{Method: MethodRsync}, Err: &c}
-		}
-	}
-	failErr := func(idx []int, err error) {
-		fail(idx, &Error{Op: op, Err: err, Output: err.Error()})
-	}
-
-	var (
-		todo []int
-		list []byte
-	)
-	seen := make(map[string]bool, len(job.Files))
-	for i, f := range job.Files {
-		err := fsutil.CheckRel(f.Rel)
-		if err == nil && seen[f.Rel] {
-			err = fmt.Errorf("%q is listed twice", f.Rel)
-		}
-		if err != nil {
-			failErr([]int{i}, err)
-			continue
-		}
-		seen[f.Rel] = true
-		todo = append(todo, i)
-		list = append(append(list, f.Rel...), 0)
-	}
+// make their sources suspect. When ctx ends, no file is moved out of
+// staging any more, the files not yet in place fail with ctx's cause, and
+// that is returned.
+func RsyncPullBatch(ctx context.Context, job BatchJob, placed func([]PlacedFile) error) ([]FileResult, error) {
+	b := &batch{job: job, placed: placed, results: make([]FileResult, len(job.Files))}
+	todo, list := b.list()
 	if err := job.check(); err != nil {
-		failErr(todo, err)
-		return results, nil
+		b.failErr(todo, err)
+		return b.results, nil
 	}
 	if len(todo) == 0 {
-		return results, nil
+		return b.results, nil
 	}
-	dstRoot, srcRoot := filepath.Clean(job.DstRoot), filepath.Clean(job.SrcRoot)
-	staging, err := fsutil.MkStaging(dstRoot)
-	if err != nil {
-		failErr(todo, err)
-		return results, nil
+	b.dstRoot, b.srcRoot = filepath.Clean(job.DstRoot), filepath.Clean(job.SrcRoot)
+	var err error
+	if b.staging, err = fsutil.MkStaging(b.dstRoot); err != nil {
+		b.failErr(todo, err)
+		return b.results, nil
 	}
-	defer os.RemoveAll(staging)
+	defer os.RemoveAll(b.staging)
 
-	src := strings.TrimSuffix(srcRoot, "/") + "/"
+	src := strings.TrimSuffix(b.srcRoot, "/") + "/"
 	if job.Host != "" {
 		src = job.Host + ":" + src
 	}
@@ -119,63 +107,191 @@ func RsyncPullBatch(ctx context.Context, job BatchJob) ([]FileResult, error) {
 			format = batchFormat
 		}
 	}
-	out, inStream, err := runRsync(ctx, job.SSH, job.Host, format, []string{"--files-from=-", "--from0"}, src, staging+"/", list, job.Timeout)
+	b.reports = newReports()
+	rctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	b.stopRsync = stop
+	ended, followed := make(chan struct{}), make(chan struct{})
+	go b.follow(ctx, ended, followed)
+	out, _, err := runRsync(rctx, job.SSH, job.Host, format, []string{"--files-from=-", "--from0"}, src, b.staging+"/", list, job.Timeout, b.reports)
+	close(ended)
+	<-followed
+	left := b.left(todo)
+	switch {
+	case ctx.Err() != nil:
+		b.failErr(left, context.Cause(ctx))
+		return b.results, context.Cause(ctx)
+	case b.err != nil:
+		b.failErr(left, b.err)
+		return b.results, b.err
+	}
+	b.place(ctx, left, rsyncError(ctx, out, err, job.Timeout))
 	if ctx.Err() != nil {
-		failErr(todo, context.Cause(ctx))
-		return results, context.Cause(ctx)
+		return b.results, context.Cause(ctx)
 	}
-	failed := rsyncError(ctx, out, err, job.Timeout)
-	var sums map[string]string
-	if inStream {
-		sums = reportedMD5s(out.stdout)
-	}
-	// The data of every file that arrived, flushed at once.
-	if err := fsutil.SyncFS(staging); err != nil {
-		failErr(todo, err)
-		return results, nil
-	}
+	return b.results, b.err
+}
 
-	placed := map[string][]int{}
-	defer func() {
-		// The renames into each directory, flushed at once.
-		for dir, idx := range placed {
-			if err := fsutil.SyncDir(dir); err != nil {
-				failErr(idx, err)
+// batch is the state of one RsyncPullBatch.
+type batch struct {
+	job                       BatchJob
+	placed                    func([]PlacedFile) error
+	results                   []FileResult
+	done                      []bool // by index in job.Files: its result is final
+	staging, dstRoot, srcRoot string
+	reports                   *reports
+	// index is the position in job.Files of each file pulled, by Rel.
+	index map[string]int
+	// stopRsync ends the transfer, and err is why, when a chunk could
+	// not be placed or recorded.
+	stopRsync context.CancelCauseFunc
+	err       error
+}
+
+// list checks job's names and returns the indexes of the files to pull
+// and their NUL-separated list; a bad name fails its file.
+func (b *batch) list() (todo []int, list []byte) {
+	b.done = make([]bool, len(b.job.Files))
+	b.index = make(map[string]int, len(b.job.Files))
+	for i, f := range b.job.Files {
+		err := fsutil.CheckRel(f.Rel)
+		if _, dup := b.index[f.Rel]; err == nil && dup {
+			err = fmt.Errorf("%q is listed twice", f.Rel)
+		}
+		if err != nil {
+			b.failErr([]int{i}, err)
+			continue
+		}
+		b.index[f.Rel] = i
+		todo = append(todo, i)
+		list = append(append(list, f.Rel...), 0)
+	}
+	return todo, list
+}
+
+func (b *batch) fail(idx []int, e *Error) {
+	for _, i := range idx {
+		c := *e
+		b.results[i] = FileResult{Result: Result{Method: MethodRsync}, Err: &c}
+		b.done[i] = true
+	}
+}
+
+func (b *batch) failErr(idx []int, err error) {
+	b.fail(idx, &Error{Op: string(MethodRsync), Err: err, Output: err.Error()})
+}
+
+// left returns those of todo without a final result.
+func (b *batch) left(todo []int) []int {
+	var out []int
+	for _, i := range todo {
+		if !b.done[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// follow places, while rsync runs, the files it has reported that are
+// whole in staging: rsync prints a file's line just before it gives the
+// file its name there, so a file reported but not yet there waits for a
+// later chunk. It returns (closing followed) when rsync has ended.
+func (b *batch) follow(ctx context.Context, ended <-chan struct{}, followed chan<- struct{}) {
+	defer close(followed)
+	var waiting []int
+	for {
+		select {
+		case <-ended:
+			return
+		case <-b.reports.more:
+		}
+		for _, name := range b.reports.take() {
+			if i, ok := b.index[name]; ok && !b.done[i] {
+				waiting = append(waiting, i)
 			}
 		}
-	}()
-	for n, i := range todo {
-		if ctx.Err() != nil {
-			failErr(todo[n:], context.Cause(ctx))
-			return results, context.Cause(ctx)
+		var ready []int
+		rest := waiting[:0]
+		for _, i := range waiting {
+			fi, err := os.Lstat(filepath.Join(b.staging, b.job.Files[i].Rel))
+			if err == nil && fi.Mode().IsRegular() {
+				ready = append(ready, i)
+			} else {
+				rest = append(rest, i)
+			}
 		}
-		f := job.Files[i]
-		staged := filepath.Join(staging, f.Rel)
+		waiting = rest
+		if len(ready) > 0 {
+			b.place(ctx, ready, nil)
+			if b.err != nil || ctx.Err() != nil {
+				return
+			}
+		}
+	}
+}
+
+// place checks the files idx in staging and moves them into place; those
+// not there fail with notArrived(failed). Their data are flushed first,
+// and their directories after; then placed records them.
+func (b *batch) place(ctx context.Context, idx []int, failed *Error) {
+	if err := fsutil.SyncFS(b.staging); err != nil {
+		b.failErr(idx, err)
+		return
+	}
+	dirs := map[string][]int{}
+	var moved []int
+	for _, i := range idx {
+		if ctx.Err() != nil {
+			return
+		}
+		f := b.job.Files[i]
+		staged := filepath.Join(b.staging, f.Rel)
 		fi, err := os.Lstat(staged)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			results[i] = FileResult{Result: Result{Method: MethodRsync}, Err: notArrived(failed, filepath.Join(srcRoot, f.Rel))}
+			b.results[i] = FileResult{Result: Result{Method: MethodRsync}, Err: notArrived(failed, filepath.Join(b.srcRoot, f.Rel))}
+			b.done[i] = true
 			continue
 		case err == nil && !fi.Mode().IsRegular():
 			err = fmt.Errorf("%s is not a regular file on the source", f.Rel)
-			fail([]int{i}, &Error{Op: op, Err: err, Output: err.Error(), SourceSuspect: true})
+			b.fail([]int{i}, &Error{Op: string(MethodRsync), Err: err, Output: err.Error(), SourceSuspect: true})
 			continue
 		case err != nil:
-			failErr([]int{i}, err)
+			b.failErr([]int{i}, err)
 			continue
 		}
-		dst := filepath.Join(dstRoot, f.Rel)
+		dst := filepath.Join(b.dstRoot, f.Rel)
 		if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
-			failErr([]int{i}, err)
+			b.failErr([]int{i}, err)
 			continue
 		}
-		res, err := commitWith(ctx, Result{Method: MethodRsync, MD5: sums[f.Rel]}, staged, dst, f.Expect, fsutil.CommitStaged)
-		results[i] = FileResult{Result: res, Err: err}
+		res, err := commitWith(ctx, Result{Method: MethodRsync, MD5: b.reports.sum(f.Rel)}, staged, dst, f.Expect, fsutil.CommitStaged)
+		b.results[i] = FileResult{Result: res, Err: err}
+		b.done[i] = true
 		if err == nil {
-			placed[filepath.Dir(dst)] = append(placed[filepath.Dir(dst)], i)
+			dirs[filepath.Dir(dst)] = append(dirs[filepath.Dir(dst)], i)
+			moved = append(moved, i)
 		}
 	}
-	return results, nil
+	// The renames into each directory, flushed at once.
+	for dir, in := range dirs {
+		if err := fsutil.SyncDir(dir); err != nil {
+			b.failErr(in, err)
+		}
+	}
+	var ok []PlacedFile
+	for _, i := range moved {
+		if b.results[i].Err == nil {
+			ok = append(ok, PlacedFile{Index: i, Result: b.results[i].Result})
+		}
+	}
+	if b.placed == nil || len(ok) == 0 {
+		return
+	}
+	if err := b.placed(ok); err != nil {
+		b.err = err
+		b.stopRsync(err)
+	}
 }
 
 func (j BatchJob) check() error {
@@ -216,15 +332,37 @@ func notArrived(failed *Error, src string) *Error {
 	return &e
 }
 
-// reportedMD5s reads the lines that --out-format=batchFormat printed, a
-// 32-digit hex MD5 (blanks for a directory, or when rsync knows none), a
-// space and the name, and returns the MD5 of each file, by name. A name
-// printed more than once (a transfer rsync redid, or messages imitating
-// the line) has none: its file is read again, as are those not found.
-func reportedMD5s(stdout string) map[string]string {
-	sums := map[string]string{}
-	for line := range strings.Lines(stdout) {
-		line = strings.TrimSuffix(line, "\n")
+// reports collects the lines that --out-format=batchFormat prints, as
+// rsync prints them: a 32-digit hex MD5 (blanks for a directory, or when
+// rsync knows none), a space and the name. A name printed more than once
+// (a transfer rsync redid) has no MD5: its file is read again, as are
+// those not reported. It is the io.Writer of rsync's standard output.
+type reports struct {
+	mu sync.Mutex
+	// part is the start of a line not yet ended.
+	part []byte
+	sums map[string]string
+	// fresh are the names reported since the last take.
+	fresh []string
+	// more holds a token while there is news.
+	more chan struct{}
+}
+
+func newReports() *reports {
+	return &reports{sums: map[string]string{}, more: make(chan struct{}, 1)}
+}
+
+func (r *reports) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.part = append(r.part, p...)
+	for {
+		end := bytes.IndexByte(r.part, '\n')
+		if end < 0 {
+			break
+		}
+		line := string(r.part[:end])
+		r.part = r.part[end+1:]
 		if len(line) < 34 || line[32] != ' ' {
 			continue
 		}
@@ -232,12 +370,40 @@ func reportedMD5s(stdout string) map[string]string {
 		if _, err := hex.DecodeString(sum); err != nil {
 			sum = ""
 		}
-		if _, dup := sums[name]; dup {
+		if _, dup := r.sums[name]; dup {
 			sum = ""
 		}
-		sums[name] = sum
+		r.sums[name] = sum
+		r.fresh = append(r.fresh, name)
 	}
-	return sums
+	if len(r.fresh) > 0 {
+		r.wake()
+	}
+	return len(p), nil
+}
+
+// wake makes more ready.
+func (r *reports) wake() {
+	select {
+	case r.more <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the names reported since the last call.
+func (r *reports) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fresh := r.fresh
+	r.fresh = nil
+	return fresh
+}
+
+// sum is the MD5 reported for name, "" for none.
+func (r *reports) sum(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sums[name]
 }
 
 // rsyncUnescape undoes rsync's escaping of file names in what it prints:

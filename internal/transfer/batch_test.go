@@ -85,7 +85,7 @@ func TestRsyncBatch(t *testing.T) {
 	// Unknown MD5s and sizes are not checked.
 	files[0].Expect = Expect{}
 
-	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files, Timeout: 300, SSH: ssh})
+	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files, Timeout: 300, SSH: ssh}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,8 @@ func TestRsyncBatch(t *testing.T) {
 }
 
 // rsyncWriting returns the pid of the rsync writing into a staging
-// directory under root, and how many files have arrived there whole, or 0
-// when it has not started.
+// directory under root, or 0 when it has not started, and how many files
+// have arrived whole, in staging or already moved out of it.
 func rsyncWriting(t testing.TB, root string) (pid, arrived int) {
 	t.Helper()
 	staging := stagingLeft(t, root)
@@ -141,10 +141,12 @@ func rsyncWriting(t testing.TB, root string) (pid, arrived int) {
 		return 0, 0
 	}
 	dir := filepath.Join(root, staging[0])
-	entries, _ := os.ReadDir(filepath.Join(dir, "acq"))
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			arrived++
+	for _, acq := range []string{filepath.Join(dir, "acq"), filepath.Join(root, "acq")} {
+		entries, _ := os.ReadDir(acq)
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				arrived++
+			}
 		}
 	}
 	procs, _ := os.ReadDir("/proc")
@@ -186,7 +188,7 @@ func during(t *testing.T, ctx context.Context, job BatchJob, min int, act func(p
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := RsyncPullBatch(ctx, job)
+		res, err := RsyncPullBatch(ctx, job, nil)
 		done <- outcome{res, err}
 	}()
 	acted := false
@@ -240,8 +242,8 @@ func TestRsyncBatchKilled(t *testing.T) {
 	}
 }
 
-// The daemon stopping half way: nothing more is moved into place, every
-// file fails, and the batch says why.
+// The daemon stopping half way: the files moved into place before are
+// whole; every other file fails, says why, and is not in place.
 func TestRsyncBatchCancelled(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
@@ -253,13 +255,22 @@ func TestRsyncBatchCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("batch error %v", err)
 	}
+	cut := 0
 	for i, r := range results {
-		if !errors.Is(r.Err, context.Canceled) || SourceSuspect(r.Err) {
-			t.Errorf("%s: %v", files[i].Rel, r.Err)
+		_, statErr := os.Stat(filepath.Join(dstRoot, files[i].Rel))
+		switch {
+		case r.Err == nil && statErr == nil && r.Result.MD5 == files[i].Expect.MD5:
+		case errors.Is(r.Err, context.Canceled) && !SourceSuspect(r.Err) && statErr != nil:
+			cut++
+		default:
+			t.Errorf("%s: %+v, %v (destination: %v)", files[i].Rel, r.Result, r.Err, statErr)
 		}
 	}
-	if got := dirEntries(t, dstRoot); len(got) != 0 {
-		t.Errorf("moved into place after the cancellation: %q", got)
+	if cut == 0 {
+		t.Error("no file was cut off by the cancellation")
+	}
+	if left := stagingLeft(t, dstRoot); len(left) != 0 {
+		t.Errorf("staging left behind: %q", left)
 	}
 }
 
@@ -269,7 +280,7 @@ func TestRsyncBatchTimeout(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
 	files := largeBatch(t, srcRoot, 60)
-	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files, Timeout: 0.3})
+	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files, Timeout: 0.3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +331,7 @@ func TestRsyncSSHRefused(t *testing.T) {
 		if strings.Contains(e.Output, "Warning") {
 			t.Errorf("share %v: warnings in the output: %q", share, e.Output)
 		}
-		results, err := RsyncPullBatch(context.Background(), BatchJob{Host: host, SrcRoot: "/data", DstRoot: dir, Files: []BatchFile{{Rel: "x.dat"}}, SSH: ssh})
+		results, err := RsyncPullBatch(context.Background(), BatchJob{Host: host, SrcRoot: "/data", DstRoot: dir, Files: []BatchFile{{Rel: "x.dat"}}, SSH: ssh}, nil)
 		if err != nil || !errors.As(results[0].Err, &e) || !strings.Contains(e.Output, "Permission denied (publickey") || SourceSuspect(results[0].Err) {
 			t.Errorf("share %v, batch: %v, %v", share, err, results[0].Err)
 		}
@@ -362,7 +373,7 @@ func TestSSHShared(t *testing.T) {
 			t.Fatalf("after pull %d: %v in the socket directory", i, sockets)
 		}
 	}
-	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: t.TempDir(), Files: []BatchFile{{Rel: "acq/0.dat"}, {Rel: "acq/1.dat"}}, SSH: ssh})
+	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: t.TempDir(), Files: []BatchFile{{Rel: "acq/0.dat"}, {Rel: "acq/1.dat"}}, SSH: ssh}, nil)
 	if err != nil || results[0].Err != nil || results[1].Err != nil {
 		t.Fatalf("batch: %v %+v", err, results)
 	}
@@ -393,7 +404,12 @@ func TestReportedMD5s(t *testing.T) {
 		strings.Repeat(" ", 32) + " acq/blank.dat\n" +
 		"note from the sender\n" +
 		strings.Repeat("g", 32) + " acq/nothex.dat\n"
-	got := reportedMD5s(stdout)
+	r := newReports()
+	// Written in pieces that cut lines, as a pipe delivers them.
+	for chunk := range slices.Chunk([]byte(stdout), 7) {
+		r.Write(chunk)
+	}
+	got := r.sums
 	want := map[string]string{
 		"acq/":              "",
 		"acq/new\nline.dat": a,
@@ -419,4 +435,74 @@ func remoteRig(t *testing.T) (srv *sshtest.Server, srcRoot, dstRoot string) {
 	srv = sshtest.Start(t, "alpenhost1")
 	t.Setenv(SSHConfigEnv, srv.ConfigFile)
 	return srv, t.TempDir(), t.TempDir()
+}
+
+// Files are handed over as they arrive, while rsync is still pulling the
+// others, each once, with the result the batch ends with.
+func TestRsyncBatchPlacesAsItGoes(t *testing.T) {
+	needRsync(t)
+	srv, srcRoot, dstRoot := remoteRig(t)
+	files := largeBatch(t, srcRoot, 40)
+	seen := map[int]Result{}
+	early := 0
+	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}, func(placed []PlacedFile) error {
+		if pid, _ := rsyncWriting(t, dstRoot); pid != 0 {
+			early++
+		}
+		for _, p := range placed {
+			if _, twice := seen[p.Index]; twice {
+				t.Errorf("%s handed over twice", files[p.Index].Rel)
+			}
+			if _, err := os.Stat(filepath.Join(dstRoot, files[p.Index].Rel)); err != nil {
+				t.Errorf("%s handed over but not in place: %v", files[p.Index].Rel, err)
+			}
+			seen[p.Index] = p.Result
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if r.Err != nil || seen[i] != r.Result || r.Result.MD5 != files[i].Expect.MD5 {
+			t.Errorf("%s: %+v, %v; handed over %+v", files[i].Rel, r.Result, r.Err, seen[i])
+		}
+	}
+	if early == 0 {
+		t.Error("no file was handed over while rsync was still running")
+	}
+}
+
+// A chunk its caller cannot record ends the batch: nothing more is moved
+// into place, and the others fail with the caller's error.
+func TestRsyncBatchPlacedError(t *testing.T) {
+	needRsync(t)
+	srv, srcRoot, dstRoot := remoteRig(t)
+	files := largeBatch(t, srcRoot, 40)
+	refused := errors.New("data index away")
+	first := map[int]bool{}
+	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}, func(placed []PlacedFile) error {
+		if len(first) > 0 {
+			t.Error("handed over more after an error")
+		}
+		for _, p := range placed {
+			first[p.Index] = true
+		}
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("batch error %v", err)
+	}
+	for i, r := range results {
+		_, statErr := os.Stat(filepath.Join(dstRoot, files[i].Rel))
+		if first[i] != (statErr == nil) || first[i] != (r.Err == nil) || (r.Err != nil && !errors.Is(r.Err, refused) && r.Err.Error() != refused.Error()) {
+			t.Errorf("%s: %v (handed over %v, destination %v)", files[i].Rel, r.Err, first[i], statErr)
+		}
+	}
+	if len(first) == len(files) {
+		t.Error("every file was handed over in one chunk: the batch was too small to test this")
+	}
+	if left := stagingLeft(t, dstRoot); len(left) != 0 {
+		t.Errorf("staging left behind: %q", left)
+	}
 }

@@ -81,7 +81,7 @@ func BbcpPull(ctx context.Context, job Job, worker int) (Result, error) {
 	if err := os.MkdirAll(filepath.Dir(job.Dst), dirMode); err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
-	out, err := run(ctx, bbcpArgs(job.source(), tmp, worker), nil, job.Timeout)
+	out, err := run(ctx, bbcpArgs(job.source(), tmp, worker), nil, job.Timeout, nil)
 	switch {
 	case err != nil:
 		os.Remove(tmp)

@@ -105,7 +105,7 @@ func BenchmarkBatchPull(b *testing.B) {
 				b.Fatal(err)
 			}
 			start := time.Now()
-			results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files})
+			results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}, nil)
 			elapsed += time.Since(start)
 			if err != nil {
 				b.Fatal(err)

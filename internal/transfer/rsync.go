@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +75,7 @@ func rsyncArgs(ssh *SSH, host, format string, extra []string, src, dst string) [
 // runRsync runs rsyncArgs' command line pulling src to dst. format is the
 // --out-format reporting the MD5s of the files, "" when none is wanted:
 // it is used when rsync can report them (inStream), see RsyncPull.
-func runRsync(ctx context.Context, ssh *SSH, host, format string, extra []string, src, dst string, stdin []byte, timeout float64) (out cmdResult, inStream bool, err error) {
+func runRsync(ctx context.Context, ssh *SSH, host, format string, extra []string, src, dst string, stdin []byte, timeout float64, stdout io.Writer) (out cmdResult, inStream bool, err error) {
 	args := func(inStream bool) []string {
 		if !inStream {
 			return rsyncArgs(ssh, host, "", extra, src, dst)
@@ -82,7 +83,7 @@ func runRsync(ctx context.Context, ssh *SSH, host, format string, extra []string
 		return rsyncArgs(ssh, host, format, extra, src, dst)
 	}
 	inStream = host != "" && format != "" && rsyncReportsMD5(ctx, host)
-	out, err = run(ctx, args(inStream), stdin, timeout)
+	out, err = run(ctx, args(inStream), stdin, timeout, stdout)
 	if inStream && err == nil && out.exit != 0 && strings.Contains(out.stderr, "--checksum-choice") {
 		// The other end refused the option: an rsync before 3.1.3 ("unknown
 		// option") or one whose checksum list leaves MD5 out ("refused by
@@ -91,7 +92,7 @@ func runRsync(ctx context.Context, ssh *SSH, host, format string, extra []string
 		// the second run gets the whole time limit again.
 		refuseRsyncMD5(ctx, host)
 		inStream = false
-		out, err = run(ctx, args(false), stdin, timeout)
+		out, err = run(ctx, args(false), stdin, timeout, stdout)
 	}
 	return out, inStream, err
 }
@@ -151,7 +152,7 @@ func RsyncPull(ctx context.Context, job Job) (Result, error) {
 	if job.Expect.MD5 != "" {
 		format = "%C"
 	}
-	out, inStream, err := runRsync(ctx, job.SSH, job.Host, format, nil, job.source(), tmp, nil, job.Timeout)
+	out, inStream, err := runRsync(ctx, job.SSH, job.Host, format, nil, job.source(), tmp, nil, job.Timeout, nil)
 	if e := rsyncError(ctx, out, err, job.Timeout); e != nil {
 		removeTemp(tmp)
 		return res, e

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -27,12 +28,13 @@ type cmdResult struct {
 }
 
 // run executes args (never through a shell) with stdin as its standard
-// input (nil: none) and stdout and stderr captured, as alpenhorn's
+// input (nil: none) and stdout and stderr captured (stdout also written,
+// as it comes, to also when that is not nil), as alpenhorn's
 // run_command does, including its two log lines. A command still running
 // after timeout seconds (0: no limit) is killed and reported with timedOut
 // set and only the standard output it wrote until then. The error is
 // non-nil only when the command could not be started or ctx ended.
-func run(ctx context.Context, args []string, stdin []byte, timeout float64) (cmdResult, error) {
+func run(ctx context.Context, args []string, stdin []byte, timeout float64, also io.Writer) (cmdResult, error) {
 	log := logging.FromContext(ctx, logging.LoggerUtil)
 	line := strings.Join(args, " ")
 	log.Debugf("Running command [timeout=%s]: %s", FormatTimeout(timeout), line)
@@ -46,6 +48,9 @@ func run(ctx context.Context, args []string, stdin []byte, timeout float64) (cmd
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(cctx, args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if also != nil {
+		cmd.Stdout = io.MultiWriter(&stdout, also)
+	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
