@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 
@@ -15,9 +16,9 @@ type RequestMarks struct {
 }
 
 // newestRequests reads both maxima from the primary keys' ends, whatever
-// the tables' sizes.
-const newestRequests = `SELECT (SELECT COALESCE(MAX(id), 0) FROM archivefilecopyrequest),
- (SELECT COALESCE(MAX(id), 0) FROM archivefileimportrequest)`
+// the tables' sizes. It is kept short: SQLite compiles it at every run,
+// and the compilation is most of its cost (COALESCE alone cost a quarter).
+const newestRequests = `SELECT (SELECT MAX(id) FROM archivefilecopyrequest), (SELECT MAX(id) FROM archivefileimportrequest)`
 
 // NewestRequests returns the marks of the request tables (0 for an empty
 // one). The daemon asks several times a second, from every host: it goes
@@ -25,9 +26,10 @@ const newestRequests = `SELECT (SELECT COALESCE(MAX(id), 0) FROM archivefilecopy
 // and without Retry, so that a caller that can do without the answer
 // (the daemon waiting for its next pass) is not held up by an outage.
 func NewestRequests(ctx context.Context, d *db.DB) (RequestMarks, error) {
-	var m RequestMarks
-	err := d.Gorm.ConnPool.QueryRowContext(ctx, newestRequests).Scan(&m.Copy, &m.Import)
-	return m, err
+	// An empty table's MAX is NULL: then its mark is 0.
+	var c, i sql.NullInt64
+	err := d.Gorm.ConnPool.QueryRowContext(ctx, newestRequests).Scan(&c, &i)
+	return RequestMarks{Copy: c.Int64, Import: i.Int64}, err
 }
 
 // PendingRequestsAfter reports whether a pending request newer than the
