@@ -336,6 +336,7 @@ func TestDefaults(t *testing.T) {
 		PullTimeoutBase:     300,
 		PullBytesPerSecond:  20000000,
 		SSHShareConnections: true,
+		WakeOnRequests:      true,
 		PromClientPort:      0,
 		PromClientAddress:   "127.0.0.1",
 		Logging:             Logging{Level: "INFO", ModuleLevels: map[string]string{}, Stderr: true},
@@ -363,6 +364,7 @@ daemon:
   pull_timeout_base: "12.5"
   pull_bytes_per_second: 0
   ssh_share_connections: no
+  wake_on_requests: false
   prom_client_port: 8080
 logging:
   level: warning

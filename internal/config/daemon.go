@@ -35,6 +35,9 @@ type Daemon struct {
 	// SSHShareConnections is daemon.ssh_share_connections: whether remote
 	// pulls from one host share one ssh connection.
 	SSHShareConnections bool
+	// WakeOnRequests is daemon.wake_on_requests: whether a daemon waiting
+	// for its next pass starts it early for a new request for its host.
+	WakeOnRequests bool
 	// PromClientPort is daemon.prom_client_port (1…65535), or 0 when unset:
 	// then no metrics exporter is started.
 	PromClientPort int
@@ -179,6 +182,9 @@ func (c *Config) Daemon() (Daemon, error) {
 		return Daemon{}, err
 	}
 	if d.SSHShareConnections, err = c.boolean("daemon.ssh_share_connections", true); err != nil {
+		return Daemon{}, err
+	}
+	if d.WakeOnRequests, err = c.boolean("daemon.wake_on_requests", true); err != nil {
 		return Daemon{}, err
 	}
 	return d, nil

@@ -59,6 +59,19 @@ const stopGrace = 60 * time.Second
 // minPassGap keeps the loop from spinning when update_interval is 0.
 const minPassGap = 100 * time.Millisecond
 
+// probePeriod is how often a daemon waiting for its next pass asks the
+// data index whether a request for its host was written, when
+// daemon.wake_on_requests is on: a new request starts moving within a
+// fraction of a second, while an index where nothing happens sees one read
+// of two primary keys' ends per period from each host.
+const probePeriod = 250 * time.Millisecond
+
+// wakeBound is how many times the last pass's duration must have gone by
+// since its start before a pass is started early: then passes take at most
+// a tenth of the daemon's time, however large the data index and however
+// many requests arrive.
+const wakeBound = 10
+
 // Daemon is a running alpenhornd.
 type Daemon struct {
 	cfg     config.Daemon
@@ -261,8 +274,17 @@ func (d *Daemon) shutdown(sigs <-chan os.Signal) {
 // and an error for a failure that ends the daemon.
 func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 	log := d.log(ctx)
+	interval := time.Duration(d.cfg.UpdateInterval) * time.Second
+	// Passes come at least as often as the probes would.
+	probing := d.cfg.WakeOnRequests && !once && interval > probePeriod
 	for {
 		start := time.Now()
+		// Taken before the pass reads any request, so that the requests
+		// written during the pass are news to the wait after it.
+		var marks *index.RequestMarks
+		if probing {
+			marks = d.requestMarks(ctx)
+		}
 		if err := d.pass(ctx); err != nil {
 			if ctx.Err() != nil {
 				return d.signalled(ctx), nil
@@ -284,14 +306,15 @@ func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 		}
 		log.Info(d.pool.Stats().String())
 
-		interval := time.Duration(d.cfg.UpdateInterval) * time.Second
 		if once {
 			return d.drain(ctx, interval)
 		}
-		wait := max(interval, minPassGap) - elapsed
-		if wait > 0 {
+		next := start.Add(max(interval, minPassGap))
+		if marks != nil {
+			d.waitForRequests(ctx, start.Add(max(wakeBound*elapsed, minPassGap)), next, marks)
+		} else {
 			select {
-			case <-time.After(wait):
+			case <-time.After(time.Until(next)):
 			case <-ctx.Done():
 			}
 		}
@@ -299,6 +322,81 @@ func (d *Daemon) loop(ctx context.Context, once bool) (int, error) {
 			return d.signalled(ctx), nil
 		}
 	}
+}
+
+// requestMarks returns the request tables' marks, or nil when they cannot
+// be read: then the next wait is a plain one, and the pass deals with the
+// data index being away.
+func (d *Daemon) requestMarks(ctx context.Context) *index.RequestMarks {
+	m, err := index.NewestRequests(ctx, d.db)
+	if err != nil {
+		d.log(ctx).Debugf("Cannot look for new requests: %s.", d.db.Redact(err.Error()))
+		return nil
+	}
+	return &m
+}
+
+// waitForRequests waits until next, or until a pending request for this
+// host's groups or nodes newer than marks is found, probing every
+// probePeriod from earliest on. marks are moved past the rows seen, so
+// that each new row is looked at once.
+func (d *Daemon) waitForRequests(ctx context.Context, earliest, next time.Time, marks *index.RequestMarks) {
+	// A probe must not hold up the regular pass, e.g. on a data index
+	// that stopped answering.
+	ctx, cancel := context.WithDeadline(ctx, next)
+	defer cancel()
+	tick := time.NewTicker(probePeriod)
+	defer tick.Stop()
+	failed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if now.Before(earliest) {
+				continue
+			}
+		}
+		found, err := d.newRequests(ctx, marks)
+		if err != nil {
+			// Once a wait is enough: an outage would repeat it four
+			// times a second.
+			if ctx.Err() == nil && !failed {
+				d.log(ctx).Debugf("Cannot look for new requests: %s.", d.db.Redact(err.Error()))
+			}
+			failed = true
+			continue
+		}
+		if found {
+			d.log(ctx).Debug("New requests for this host: starting the next update now.")
+			return
+		}
+	}
+}
+
+// newRequests reports whether a pending request newer than marks is for
+// this host: a copy request into an available group or an import request
+// on one of its nodes. The second query runs only when a table grew.
+func (d *Daemon) newRequests(ctx context.Context, marks *index.RequestMarks) (bool, error) {
+	newest, err := index.NewestRequests(ctx, d.db)
+	if err != nil || newest == *marks {
+		return false, err
+	}
+	if newest.Copy > marks.Copy || newest.Import > marks.Import {
+		var groupIDs, nodeIDs []int64
+		for _, g := range d.liveGroups() {
+			groupIDs = append(groupIDs, g.row.ID)
+		}
+		for _, name := range d.nodeOrder {
+			nodeIDs = append(nodeIDs, d.nodes[name].row.Load().ID)
+		}
+		found, err := index.PendingRequestsAfter(ctx, d.db, *marks, groupIDs, nodeIDs)
+		if err != nil || found {
+			return found, err
+		}
+	}
+	*marks = newest
+	return false, nil
 }
 
 // drain waits, after the single pass of --once, until no task is left,
