@@ -305,7 +305,8 @@ func (w *world) addRequests(node, group, from, to int64) {
 type daemonOpts struct {
 	host     string
 	workers  int
-	interval int // daemon.update_interval
+	interval int  // daemon.update_interval
+	wake     bool // daemon.wake_on_requests
 	traced   bool
 	env      []string
 	extra    string // more YAML
@@ -360,12 +361,13 @@ database:
   url: %s
 daemon:
   update_interval: %d
+  wake_on_requests: %t
   num_workers: %d
 extensions:
   - pattern_importer
 logging:
   level: info
-%s`, o.host, w.url, o.interval, o.workers, o.extra)
+%s`, o.host, w.url, o.interval, o.wake, o.workers, o.extra)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		w.b.Fatal(err)
 	}

@@ -336,7 +336,7 @@ func TestDefaults(t *testing.T) {
 		PullTimeoutBase:     300,
 		PullBytesPerSecond:  20000000,
 		SSHShareConnections: true,
-		WakeOnRequests:      true,
+		WakeOnRequests:      false,
 		PromClientPort:      0,
 		PromClientAddress:   "127.0.0.1",
 		Logging:             Logging{Level: "INFO", ModuleLevels: map[string]string{}, Stderr: true},
@@ -364,7 +364,7 @@ daemon:
   pull_timeout_base: "12.5"
   pull_bytes_per_second: 0
   ssh_share_connections: no
-  wake_on_requests: false
+  wake_on_requests: true
   prom_client_port: 8080
 logging:
   level: warning
@@ -388,6 +388,7 @@ logging:
 		SerialIOTimeout:    1000,
 		PullTimeoutBase:    12.5,
 		PullBytesPerSecond: 0,
+		WakeOnRequests:     true,
 		PromClientPort:     8080,
 		PromClientAddress:  "127.0.0.1",
 		Logging: Logging{

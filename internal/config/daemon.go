@@ -184,7 +184,7 @@ func (c *Config) Daemon() (Daemon, error) {
 	if d.SSHShareConnections, err = c.boolean("daemon.ssh_share_connections", true); err != nil {
 		return Daemon{}, err
 	}
-	if d.WakeOnRequests, err = c.boolean("daemon.wake_on_requests", true); err != nil {
+	if d.WakeOnRequests, err = c.boolean("daemon.wake_on_requests", false); err != nil {
 		return Daemon{}, err
 	}
 	return d, nil

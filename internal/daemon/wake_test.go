@@ -17,7 +17,7 @@ const passLine = "Main loop execution was"
 
 // TestWakeOnRequests: a copy request written after a pass, into a group
 // of the daemon's host, is pulled long before the next regular pass;
-// with daemon.wake_on_requests off it waits for that pass.
+// with daemon.wake_on_requests off (the default) it waits for that pass.
 func TestWakeOnRequests(t *testing.T) {
 	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
@@ -25,8 +25,8 @@ func TestWakeOnRequests(t *testing.T) {
 		name, conf string
 		wake       bool
 	}{
-		{"on", "", true},
-		{"off", "  wake_on_requests: false\n", false},
+		{"on", "  wake_on_requests: true\n", true},
+		{"off", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testdb.Engines(t, func(t *testing.T, url string) {
@@ -72,7 +72,7 @@ func TestWakeOnlyForThisHost(t *testing.T) {
 		w.InitNode(n1)
 		w.InitNode(nb)
 		dat := w.File("2025/02/21", "23/1324.dat", "0 1 2 3 4 5\n", n1)
-		d := w.StartDaemon("alpha", daemontest.Settings{Interval: wakeInterval})
+		d := w.StartDaemon("alpha", daemontest.Settings{Interval: wakeInterval, Daemon: "  wake_on_requests: true\n"})
 		w.WaitFor("the first pass", func() bool { return d.Logged(passLine) }, d)
 
 		w.Sync(dat, n1, gb)
