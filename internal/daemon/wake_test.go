@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radiocosmology/alpenhorn-go/internal/db"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/daemontest"
 	"github.com/radiocosmology/alpenhorn-go/internal/testkit/testdb"
 )
@@ -30,13 +31,7 @@ func TestWakeOnRequests(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testdb.Engines(t, func(t *testing.T, url string) {
-				w := daemontest.NewWorld(t, bin, url)
-				n1 := w.Node("storage1", w.Group("storage1"), daemontest.NodeSpec{Host: "alpha"})
-				g2 := w.Group("storage2")
-				n2 := w.Node("storage2", g2, daemontest.NodeSpec{Host: "alpha"})
-				w.InitNode(n1)
-				w.InitNode(n2)
-				dat := w.File("2025/02/21", "23/1324.dat", "0 1 2 3 4 5\n", n1)
+				w, n1, g2, _, dat := wakeWorld(t, bin, url, "alpha")
 				d := w.StartDaemon("alpha", daemontest.Settings{Interval: wakeInterval, Daemon: tc.conf})
 				w.WaitFor("the first pass", func() bool { return d.Logged(passLine) }, d)
 
@@ -65,13 +60,7 @@ func TestWakeOnlyForThisHost(t *testing.T) {
 	t.Parallel()
 	bin := daemontest.BuildDaemon(t)
 	testdb.Engines(t, func(t *testing.T, url string) {
-		w := daemontest.NewWorld(t, bin, url)
-		n1 := w.Node("storage1", w.Group("storage1"), daemontest.NodeSpec{Host: "alpha"})
-		gb := w.Group("storageb")
-		nb := w.Node("storageb", gb, daemontest.NodeSpec{Host: "beta"})
-		w.InitNode(n1)
-		w.InitNode(nb)
-		dat := w.File("2025/02/21", "23/1324.dat", "0 1 2 3 4 5\n", n1)
+		w, n1, gb, nb, dat := wakeWorld(t, bin, url, "beta")
 		d := w.StartDaemon("alpha", daemontest.Settings{Interval: wakeInterval, Daemon: "  wake_on_requests: true\n"})
 		w.WaitFor("the first pass", func() bool { return d.Logged(passLine) }, d)
 
@@ -86,4 +75,16 @@ func TestWakeOnlyForThisHost(t *testing.T) {
 		r := w.Request(n1, "2025/02/21/23/1330.dat", false, true)
 		w.WaitForWithin("the import", time.Minute, func() bool { return w.ImportRequest(r.ID).Completed }, d)
 	})
+}
+
+// wakeWorld makes node storage1 of host alpha, with a file, and node
+// storage2, in a group of its own, of host2.
+func wakeWorld(t *testing.T, bin, url, host2 string) (w *daemontest.World, n1 *db.StorageNode, g2 *db.StorageGroup, n2 *db.StorageNode, dat *db.ArchiveFile) {
+	w = daemontest.NewWorld(t, bin, url)
+	n1 = w.Node("storage1", w.Group("storage1"), daemontest.NodeSpec{Host: "alpha"})
+	g2 = w.Group("storage2")
+	n2 = w.Node("storage2", g2, daemontest.NodeSpec{Host: host2})
+	w.InitNode(n1)
+	w.InitNode(n2)
+	return w, n1, g2, n2, w.File("2025/02/21", "23/1324.dat", "0 1 2 3 4 5\n", n1)
 }
