@@ -261,10 +261,6 @@ func (b *batch) place(ctx context.Context, idx []int, failed *Error) {
 			continue
 		}
 		dst := filepath.Join(b.dstRoot, f.Rel)
-		if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
-			b.failErr([]int{i}, err)
-			continue
-		}
 		res, err := commitWith(ctx, Result{Method: MethodRsync, MD5: b.reports.sum(f.Rel)}, staged, dst, f.Expect, fsutil.CommitStaged)
 		b.results[i] = FileResult{Result: res, Err: err}
 		b.done[i] = true

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,9 +76,6 @@ func BbcpPull(ctx context.Context, job Job, worker int) (Result, error) {
 			err := fmt.Errorf("%w: %q", ErrBbcpUnsafe, p)
 			return res, &Error{Op: op, Err: err, Output: err.Error()}
 		}
-	}
-	if err := os.MkdirAll(filepath.Dir(job.Dst), dirMode); err != nil {
-		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
 	out, err := run(ctx, bbcpArgs(job.source(), tmp, worker), nil, job.Timeout, nil)
 	switch {

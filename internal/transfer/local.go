@@ -24,8 +24,6 @@ var ErrNoLink = errors.New("no hard link")
 // linkTimeout is alpenhorn's limit on making a hard link.
 const linkTimeout = 600 * time.Second
 
-// dirMode is the mode of directories created for a destination.
-const dirMode = 0o755
 
 // HardLink makes job.Dst a hard link to the local file job.Src, replacing
 // any file at Dst atomically. Unlike alpenhorn, which built the destination
@@ -54,9 +52,6 @@ func HardLink(ctx context.Context, job Job) (Result, error) {
 	err := fsutil.Bounded(lctx, func() error {
 		src, err := linkSource(job)
 		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(job.Dst), dirMode); err != nil {
 			return err
 		}
 		p, err := fsutil.TempPath(job.Dst)
@@ -192,9 +187,6 @@ func copyToTemp(ctx context.Context, src, dst string) (tmp, sum string, n int64,
 	}
 	if !fi.Mode().IsRegular() {
 		return "", "", 0, true, fmt.Errorf("%s is not a regular file", src)
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
-		return "", "", 0, false, err
 	}
 	out, err := fsutil.CreateTemp(dst)
 	if err != nil {

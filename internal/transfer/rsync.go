@@ -141,9 +141,6 @@ func RsyncPull(ctx context.Context, job Job) (Result, error) {
 	if err := job.check(); err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
 	}
-	if err := os.MkdirAll(filepath.Dir(job.Dst), dirMode); err != nil {
-		return res, &Error{Op: op, Err: err, Output: err.Error()}
-	}
 	tmp, err := fsutil.TempPath(job.Dst)
 	if err != nil {
 		return res, &Error{Op: op, Err: err, Output: err.Error()}
