@@ -172,7 +172,6 @@ func search(ctx context.Context, env *Env, io GroupIO, group *db.StorageGroup, r
 			continue
 		}
 
-		log.Debugf("req=%d", req.ID)
 		node := io.Exists(ctx, path)
 		if node == nil {
 			absent = append(absent, req)

@@ -484,12 +484,24 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 	}
 	s := n.env.Settings
 	job.Timeout = transfer.PullTimeout(bytes, s.PullTimeoutBase, s.PullBytesPerSecond)
+	// The files still to come, by directory: a directory's placeholder
+	// goes once its last file is in place, before that is recorded.
+	coming := map[string]int{}
+	for _, pp := range pulls {
+		coming[filepath.Dir(pp.job.Dst)]++
+	}
 	start := time.Now()
 	recorded := make([]bool, len(pulls))
 	done := n.running(transfer.MethodRsync, "1")
 	results, err := transfer.RsyncPullBatch(ctx, job, func(placed []transfer.PlacedFile) error {
 		if !n.onNode(ctx) {
 			return errNodeGone
+		}
+		for _, f := range placed {
+			dir := filepath.Dir(pulls[f.Index].job.Dst)
+			if coming[dir]--; coming[dir] == 0 {
+				guards.drop(dir)
+			}
 		}
 		end := time.Now()
 		var got []index.Pull
@@ -530,6 +542,9 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 		return nil
 	case err != nil:
 		return err
+	case !n.onNode(ctx):
+		// As in pull: what failed may be the node's going.
+		return nil
 	}
 	for i, pp := range pulls {
 		if results[i].Err != nil {
@@ -556,12 +571,18 @@ func (p placeholders) has(dir string) bool { _, ok := p[dir]; return ok }
 // remove removes them, once the batch's files are in place or have
 // failed.
 func (p placeholders) remove() {
-	for dir, path := range p {
-		if path != "" {
-			os.Remove(path)
-		}
-		delete(p, dir)
+	for dir := range p {
+		p.drop(dir)
 	}
+}
+
+// drop removes dir's placeholder, once the batch's files there are in
+// place.
+func (p placeholders) drop(dir string) {
+	if path := p[dir]; path != "" {
+		os.Remove(path)
+	}
+	delete(p, dir)
 }
 
 // preparePulls readies the pulls of a batch: the requests are read again
