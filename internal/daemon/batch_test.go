@@ -94,8 +94,13 @@ func (w *remoteWorld) completed() int64 {
 // recorded whose file is missing or differs, no file on disk unrecorded,
 // and nothing left of a transfer (temporary files, staging directories,
 // placeholders).
-func (w *remoteWorld) checkSafe(t *testing.T) {
+func (w *remoteWorld) checkSafe(t *testing.T, d *daemontest.Daemon) {
 	t.Helper()
+	// A batch records its files as they arrive, and clears up after the
+	// last: the check waits for a pass that finds no task in progress.
+	const idle = "Tasks: 0 queued, 0 deferred, 0 in-progress"
+	seen := d.CountLogged(idle)
+	w.WaitFor("the pull tasks to end", func() bool { return d.CountLogged(idle) > seen }, d)
 	if n := w.Count(&db.ArchiveFileCopyRequest{}, "completed = 1 AND cancelled = 1"); n > 0 {
 		t.Errorf("%d requests both completed and cancelled", n)
 	}
@@ -154,7 +159,7 @@ func TestBatchCorruptSource(t *testing.T) {
 		if n := beta.CountLogged("--files-from"); n != 1 {
 			t.Errorf("%d rsync commands with a file list, want 1", n)
 		}
-		w.checkSafe(t)
+		w.checkSafe(t, beta)
 	})
 }
 
@@ -175,7 +180,7 @@ func TestBatchNames(t *testing.T) {
 				t.Errorf("%q holds %q", name, got)
 			}
 		}
-		w.checkSafe(t)
+		w.checkSafe(t, beta)
 	})
 }
 
@@ -207,7 +212,7 @@ func (w *remoteWorld) checkSafeOnRestart(t *testing.T, d *daemontest.Daemon, cou
 	w.WaitFor("every pull and a tidy-up after the restart", func() bool {
 		return w.completed() == count && tidied() > before
 	}, d)
-	w.checkSafe(t)
+	w.checkSafe(t, d)
 }
 
 // TestCancelDuringSync: cancelling the requests of a 10,000-file sync
@@ -244,7 +249,7 @@ func TestCancelDuringSync(t *testing.T) {
 		if last >= count/2 {
 			t.Errorf("%d of %d files pulled: the cancel did not stop the sync", last, count)
 		}
-		w.checkSafe(t)
+		w.checkSafe(t, beta)
 	})
 }
 
@@ -286,6 +291,6 @@ func TestSSHRefusedThenRepaired(t *testing.T) {
 		if n := beta.CountLogged(refused); n != 1 {
 			t.Errorf("refusal logged %d times, want once: tried again before its wait", n)
 		}
-		w.checkSafe(t)
+		w.checkSafe(t, beta)
 	})
 }
