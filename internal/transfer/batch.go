@@ -62,7 +62,9 @@ const batchFormat = "%C %n"
 // for the files it has reported whole (a chunk at a time, as they come),
 // and for the rest once it has ended. The data of a chunk's files are
 // flushed to disk together before they take their names, and the
-// chunk's destination directories once after.
+// chunk's destination directories once after. Those directories must
+// exist (the caller creates them safely below the node root): a file
+// whose directory is missing fails.
 //
 // placed, when not nil, is called with each chunk's files once they are
 // in place, one chunk after the other, while the next ones are still

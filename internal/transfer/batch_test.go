@@ -28,8 +28,9 @@ var batchNames = append(slices.Clone(nastyNames),
 )
 
 // batchFixture writes n plain files and the batchNames under srcRoot, in
-// the acquisition "2025/02/21", and returns the batch of all of them.
-func batchFixture(t testing.TB, srcRoot string, n, size int) []BatchFile {
+// the acquisition "2025/02/21", creates their directories under dstRoot,
+// and returns the batch of all of them.
+func batchFixture(t testing.TB, srcRoot, dstRoot string, n, size int) []BatchFile {
 	t.Helper()
 	var files []BatchFile
 	names := slices.Clone(batchNames)
@@ -40,6 +41,7 @@ func batchFixture(t testing.TB, srcRoot string, n, size int) []BatchFile {
 		rel := "2025/02/21/" + name
 		data := randomData(size + i)
 		mkfile(t, filepath.Join(srcRoot, rel), data)
+		mkparent(t, filepath.Join(dstRoot, rel))
 		files = append(files, BatchFile{Rel: rel, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}})
 	}
 	return files
@@ -67,7 +69,7 @@ func stagingLeft(t testing.TB, root string) []string {
 func TestRsyncBatch(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
-	files := batchFixture(t, srcRoot, 35, 700)
+	files := batchFixture(t, srcRoot, dstRoot, 35, 700)
 	bad := len(files)
 	files = append(files, BatchFile{Rel: "2025/02/21/rotten.dat", Expect: Expect{Size: 6, MD5: md5hex([]byte("intact"))}})
 	mkfile(t, filepath.Join(srcRoot, files[bad].Rel), []byte("rotten"))
@@ -164,8 +166,9 @@ func rsyncWriting(t testing.TB, root string) (pid, arrived int) {
 	return 0, arrived
 }
 
-// largeBatch writes n files of 4 MiB each into srcRoot/acq.
-func largeBatch(t testing.TB, srcRoot string, n int) []BatchFile {
+// largeBatch writes n files of 4 MiB each into srcRoot/acq and creates
+// dstRoot/acq.
+func largeBatch(t testing.TB, srcRoot, dstRoot string, n int) []BatchFile {
 	t.Helper()
 	block := randomData(4 << 20)
 	var files []BatchFile
@@ -173,6 +176,7 @@ func largeBatch(t testing.TB, srcRoot string, n int) []BatchFile {
 		rel := fmt.Sprintf("acq/%03d.dat", i)
 		data := append([]byte(rel), block...)
 		mkfile(t, filepath.Join(srcRoot, rel), data)
+		mkparent(t, filepath.Join(dstRoot, rel))
 		files = append(files, BatchFile{Rel: rel, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}})
 	}
 	return files
@@ -213,7 +217,7 @@ func during(t *testing.T, ctx context.Context, job BatchJob, min int, act func(p
 func TestRsyncBatchKilled(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
-	files := largeBatch(t, srcRoot, 60)
+	files := largeBatch(t, srcRoot, dstRoot, 60)
 	job := BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}
 	results, err := during(t, context.Background(), job, 3, func(pid int) { syscall.Kill(pid, syscall.SIGKILL) })
 	if err != nil {
@@ -233,7 +237,7 @@ func TestRsyncBatchKilled(t *testing.T) {
 func TestRsyncBatchCancelled(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
-	files := largeBatch(t, srcRoot, 60)
+	files := largeBatch(t, srcRoot, dstRoot, 60)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	job := BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}
@@ -274,7 +278,7 @@ func cutShort(t *testing.T, dstRoot string, files []BatchFile, results []FileRes
 func TestRsyncBatchTimeout(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
-	files := largeBatch(t, srcRoot, 60)
+	files := largeBatch(t, srcRoot, dstRoot, 60)
 	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files, Timeout: 0.3}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +352,7 @@ func TestSSHShared(t *testing.T) {
 		data := randomData(100 + i)
 		name := fmt.Sprintf("acq/%d.dat", i)
 		mkfile(t, filepath.Join(srcRoot, name), data)
-		_, err := RsyncPull(context.Background(), Job{Src: filepath.Join(srcRoot, name), Host: srv.Host(), Dst: filepath.Join(dstRoot, name), Expect: Expect{MD5: md5hex(data)}, SSH: ssh})
+		_, err := RsyncPull(context.Background(), Job{Src: filepath.Join(srcRoot, name), Host: srv.Host(), Dst: mkparent(t, filepath.Join(dstRoot, name)), Expect: Expect{MD5: md5hex(data)}, SSH: ssh})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +361,9 @@ func TestSSHShared(t *testing.T) {
 			t.Fatalf("after pull %d: %v in the socket directory", i, sockets)
 		}
 	}
-	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: t.TempDir(), Files: []BatchFile{{Rel: "acq/0.dat"}, {Rel: "acq/1.dat"}}, SSH: ssh}, nil)
+	batchRoot := t.TempDir()
+	mkparent(t, filepath.Join(batchRoot, "acq/0.dat"))
+	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: batchRoot, Files: []BatchFile{{Rel: "acq/0.dat"}, {Rel: "acq/1.dat"}}, SSH: ssh}, nil)
 	if err != nil || results[0].Err != nil || results[1].Err != nil {
 		t.Fatalf("batch: %v %+v", err, results)
 	}
@@ -426,7 +432,7 @@ func remoteRig(t *testing.T) (srv *sshtest.Server, srcRoot, dstRoot string) {
 func TestRsyncBatchPlacesAsItGoes(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
-	files := largeBatch(t, srcRoot, 40)
+	files := largeBatch(t, srcRoot, dstRoot, 40)
 	seen := map[int]Result{}
 	early := 0
 	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}, func(placed []PlacedFile) error {
@@ -462,7 +468,7 @@ func TestRsyncBatchPlacesAsItGoes(t *testing.T) {
 func TestRsyncBatchPlacedError(t *testing.T) {
 	needRsync(t)
 	srv, srcRoot, dstRoot := remoteRig(t)
-	files := largeBatch(t, srcRoot, 40)
+	files := largeBatch(t, srcRoot, dstRoot, 40)
 	refused := errors.New("data index away")
 	first := map[int]bool{}
 	results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}, func(placed []PlacedFile) error {
@@ -489,4 +495,49 @@ func TestRsyncBatchPlacedError(t *testing.T) {
 	if left := stagingLeft(t, dstRoot); len(left) != 0 {
 		t.Errorf("staging left behind: %q", left)
 	}
+}
+
+// A pull whose destination directory is missing fails for that file with
+// the system's error and creates nothing: the caller alone makes
+// directories, safely below the node root.
+func TestPullMissingDestinationDirectory(t *testing.T) {
+	needRsync(t)
+	srcRoot, dstRoot := t.TempDir(), t.TempDir()
+	data := []byte("data")
+	mkfile(t, filepath.Join(srcRoot, "acq/a.dat"), data)
+	mkfile(t, filepath.Join(srcRoot, "b.dat"), data)
+	exp := Expect{Size: int64(len(data)), MD5: md5hex(data)}
+	nothingBut := func(what string, want ...string) {
+		t.Helper()
+		entries, err := os.ReadDir(dstRoot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: destination root holds %q, want %q", what, got, want)
+		}
+	}
+
+	_, err := Copy(context.Background(), Job{Src: filepath.Join(srcRoot, "acq/a.dat"), Dst: filepath.Join(dstRoot, "acq/a.dat"), Expect: exp})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, os.ErrNotExist) || SourceSuspect(err) {
+		t.Errorf("copy: %v", err)
+	}
+	nothingBut("copy")
+
+	results, err := RsyncPullBatch(context.Background(), BatchJob{SrcRoot: srcRoot, DstRoot: dstRoot, Files: []BatchFile{{Rel: "acq/a.dat", Expect: exp}, {Rel: "b.dat", Expect: exp}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.As(results[0].Err, &e) || !errors.Is(results[0].Err, os.ErrNotExist) || SourceSuspect(results[0].Err) {
+		t.Errorf("batch, missing directory: %v", results[0].Err)
+	}
+	if results[1].Err != nil || results[1].Result.MD5 != exp.MD5 {
+		t.Errorf("batch, directory present: %+v, %v", results[1].Result, results[1].Err)
+	}
+	nothingBut("batch", "b.dat")
 }

@@ -50,7 +50,8 @@ func bbcpArgs(src, dst string, worker int) []string {
 // BbcpPull copies job.Src from job.Host with bbcp into a temporary name,
 // compares the MD5 bbcp reports for the source (and the size) with
 // job.Expect and renames the file onto job.Dst. worker is the number of
-// the worker running the pull, which picks bbcp's port.
+// the worker running the pull, which picks bbcp's port. Dst's directory
+// must exist: the caller creates it safely below the node root.
 //
 // Only remote pulls are supported, and only of paths BbcpSafe accepts
 // (ErrBbcpUnsafe otherwise, before anything runs). A non-zero exit status

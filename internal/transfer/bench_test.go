@@ -101,9 +101,7 @@ func BenchmarkBatchPull(b *testing.B) {
 		var elapsed time.Duration
 		for range b.N {
 			dstRoot := b.TempDir()
-			if err := os.Mkdir(filepath.Join(dstRoot, "acq"), 0o755); err != nil {
-				b.Fatal(err)
-			}
+			mkparent(b, filepath.Join(dstRoot, files[0].Rel))
 			start := time.Now()
 			results, err := RsyncPullBatch(context.Background(), BatchJob{Host: srv.Host(), SrcRoot: srcRoot, DstRoot: dstRoot, Files: files}, nil)
 			elapsed += time.Since(start)
@@ -142,9 +140,7 @@ func BenchmarkHardLinkSmall(b *testing.B) {
 	srcRoot := b.TempDir()
 	files := smallFiles(b, srcRoot, b.N, 1<<10)
 	dstRoot := b.TempDir()
-	if err := os.Mkdir(filepath.Join(dstRoot, "acq"), 0o755); err != nil {
-		b.Fatal(err)
-	}
+	mkparent(b, filepath.Join(dstRoot, files[0].Rel))
 	b.ResetTimer()
 	for _, f := range files {
 		job := Job{Src: filepath.Join(srcRoot, f.Rel), SrcRoot: srcRoot, Dst: filepath.Join(dstRoot, f.Rel), Expect: f.Expect}

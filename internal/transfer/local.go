@@ -24,13 +24,13 @@ var ErrNoLink = errors.New("no hard link")
 // linkTimeout is alpenhorn's limit on making a hard link.
 const linkTimeout = 600 * time.Second
 
-
 // HardLink makes job.Dst a hard link to the local file job.Src, replacing
 // any file at Dst atomically. Unlike alpenhorn, which built the destination
 // from the directory and the base name and so never linked files whose
 // name contains "/" (such as "23/1324.dat"), the full destination path is
-// used. The link is checked against job.Expect like any other pull: its
-// size, and its MD5 when Expect.MD5 is set (the file is then read).
+// used; its directory must exist (the caller creates it safely below the
+// node root). The link is checked against job.Expect like any other pull:
+// its size, and its MD5 when Expect.MD5 is set (the file is then read).
 //
 // A source that resolves, through symbolic links, to a place outside
 // job.SrcRoot (when set), and a destination that already is the source
@@ -121,7 +121,8 @@ func linkSource(job Job) (string, error) {
 // sparse copy (as rsync --sparse does). The copy (mode and modification
 // time included) is flushed to disk under a temporary name, compared with job.Expect and only then renamed onto
 // Dst. Like alpenhorn it logs "verifying {dst} after local copy" before the
-// comparison and "local copy failed: {error}" on failure.
+// comparison and "local copy failed: {error}" on failure. Dst's directory
+// must exist: the caller creates it safely below the node root.
 //
 // A read error on the source makes the source suspect; a write error on
 // the destination (a full disk, say), a time-out or a cancellation do not.

@@ -19,12 +19,19 @@ import (
 
 func mkfile(t testing.TB, path string, data []byte) {
 	t.Helper()
+	if err := os.WriteFile(mkparent(t, path), data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mkparent creates the directory of path, as the caller of a pull does
+// (a pull never creates directories), and returns path.
+func mkparent(t testing.TB, path string) string {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, data, 0o640); err != nil {
-		t.Fatal(err)
-	}
+	return path
 }
 
 func randomData(n int) []byte {
@@ -98,14 +105,13 @@ func otherFilesystem(t testing.TB, dir string) string {
 }
 
 // The acquisition "2025/02/21" with the file "23/1324.dat": alpenhorn's
-// hard link never worked for such names; here it does, and creates the
-// missing directories.
+// hard link never worked for such names; here it does.
 func TestHardLinkNestedName(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "2025/02/21/23/1324.dat")
 	data := []byte("0 1 2 3 4 5\n")
 	mkfile(t, src, data)
 	dstRoot := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(src))))), "dst")
-	dst := filepath.Join(dstRoot, "2025/02/21/23/1324.dat")
+	dst := mkparent(t, filepath.Join(dstRoot, "2025/02/21/23/1324.dat"))
 	job := Job{Src: src, Dst: dst, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}}
 
 	res, err := HardLink(context.Background(), job)
@@ -140,7 +146,7 @@ func TestHardLinkNestedName(t *testing.T) {
 func TestHardLinkChecksMD5(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src/a.dat")
-	dst := filepath.Join(dir, "dst/a.dat")
+	dst := mkparent(t, filepath.Join(dir, "dst/a.dat"))
 	mkfile(t, src, []byte("rotten data"))
 	_, err := HardLink(context.Background(), Job{Src: src, SrcRoot: filepath.Join(dir, "src"), Dst: dst, Expect: Expect{Size: 11, MD5: md5hex([]byte("good data!!"))}})
 	var e *Error
@@ -172,7 +178,7 @@ func TestHardLinkStaysInRoot(t *testing.T) {
 	if err := os.Symlink(root, rootLink); err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "dst/secret.dat")
+	dst := mkparent(t, filepath.Join(dir, "dst/secret.dat"))
 	_, err := HardLink(context.Background(), Job{Src: filepath.Join(rootLink, "out/secret.dat"), SrcRoot: rootLink, Dst: dst})
 	var e *Error
 	if !errors.As(err, &e) || errors.Is(err, ErrNoLink) || SourceSuspect(err) || !strings.Contains(e.Output, "outside the source node's root") {
@@ -238,7 +244,7 @@ func TestCopyCrossDevice(t *testing.T) {
 	if err := os.Chtimes(src, mtime, mtime); err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "2025/02/21/23/1324.dat")
+	dst := mkparent(t, filepath.Join(dir, "2025/02/21/23/1324.dat"))
 
 	res, err := Copy(context.Background(), Job{Src: src, Dst: dst, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}})
 	if err != nil {
@@ -289,7 +295,7 @@ func TestCopySparse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "dst/sparse.dat")
+	dst := mkparent(t, filepath.Join(dir, "dst/sparse.dat"))
 	res, err := Copy(context.Background(), Job{Src: src, Dst: dst, Expect: Expect{Size: size, MD5: md5hex(data)}})
 	if err != nil {
 		t.Fatal(err)

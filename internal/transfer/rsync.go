@@ -118,7 +118,9 @@ func rsyncError(ctx context.Context, out cmdResult, err error, timeout float64) 
 
 // RsyncPull copies job.Src to job.Dst with rsync: over ssh from job.Host
 // when set, else locally. rsync writes a temporary name (fsutil.TempPath),
-// which is then checked against job.Expect and renamed onto Dst. When
+// which is then checked against job.Expect and renamed onto Dst, whose
+// directory must exist (the caller creates it safely below the node
+// root). When
 // Expect.MD5 is set, the copy's MD5 is checked too (alpenhorn trusted
 // rsync's own checksums; this guarantees the recorded MD5): in a remote
 // pull, rsync is asked for the MD5 of the data it wrote

@@ -198,7 +198,7 @@ func checkPulls(t *testing.T, host string, readBack bool) {
 			t.Errorf("%d bytes: %.2f bytes read per byte pulled; read back: %v", size, perByte, readBack)
 		}
 
-		bad := filepath.Join(dstRoot, "bad", name)
+		bad := mkparent(t, filepath.Join(dstRoot, "bad", name))
 		_, err = RsyncPull(context.Background(), Job{Src: src, Host: host, Dst: bad, Expect: Expect{MD5: md5hex(append(data, 0))}})
 		var e *Error
 		if !errors.As(err, &e) || !e.Integrity || e.TimedOut {
@@ -337,7 +337,7 @@ func TestRsyncLocalNastyNames(t *testing.T) {
 		data := randomData(1000 + i)
 		src := filepath.Join(srcRoot, "2025/02/21", name)
 		mkfile(t, src, data)
-		dst := filepath.Join(dstRoot, "2025/02/21", name)
+		dst := mkparent(t, filepath.Join(dstRoot, "2025/02/21", name))
 		res, err := RsyncPull(context.Background(), Job{Src: src, Dst: dst, Expect: Expect{Size: int64(len(data)), MD5: md5hex(data)}})
 		if err != nil {
 			t.Fatalf("%q: %v", name, err)
@@ -359,7 +359,7 @@ func TestRsyncLocalFailures(t *testing.T) {
 	t.Parallel()
 	needRsync(t)
 	dir := t.TempDir()
-	dst := filepath.Join(dir, "dst/meta.txt")
+	dst := mkparent(t, filepath.Join(dir, "dst/meta.txt"))
 	src := filepath.Join(dir, "src/meta.txt")
 	mkfile(t, src, []byte("meta"))
 
@@ -396,7 +396,7 @@ func TestRsyncRemote(t *testing.T) {
 		data := randomData(500 + i)
 		src := filepath.Join(srcRoot, "2025/02/21", name)
 		mkfile(t, src, data)
-		dst := filepath.Join(dstRoot, "2025/02/21", name)
+		dst := mkparent(t, filepath.Join(dstRoot, "2025/02/21", name))
 		job := Job{
 			Src:     src,
 			Host:    srv.Host(),
@@ -460,7 +460,7 @@ func TestRsyncRemoteUnreachable(t *testing.T) {
 	t.Setenv(SSHConfigEnv, config)
 
 	for _, host := range []string{"deadhost", "wrongkey"} {
-		dst := filepath.Join(dir, host, "dst.dat")
+		dst := mkparent(t, filepath.Join(dir, host, "dst.dat"))
 		_, err := RsyncPull(context.Background(), Job{Src: src, Host: srv.User + "@" + host, Dst: dst})
 		var e *Error
 		if !errors.As(err, &e) || e.SourceSuspect || e.TimedOut {
@@ -501,7 +501,7 @@ func TestRsyncTimeout(t *testing.T) {
 	}
 	t.Setenv(SSHConfigEnv, config)
 
-	dst := filepath.Join(dir, "dst/file.dat")
+	dst := mkparent(t, filepath.Join(dir, "dst/file.dat"))
 	_, err = RsyncPull(context.Background(), Job{Src: "/data/file.dat", Host: "someone@silent", Dst: dst, Timeout: 0.5})
 	var e *Error
 	if !errors.As(err, &e) || !e.TimedOut || e.SourceSuspect || e.Output != "" {
