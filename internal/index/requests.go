@@ -183,6 +183,19 @@ func PendingRequestFiles(tx *gorm.DB, nodeFromID, groupToID int64) (map[int64]bo
 	return out, nil
 }
 
+// idList spells ids for an IN list, written into the statement: they are
+// numbers from the database, so nothing needs binding.
+func idList(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
 // execByIDs runs an UPDATE whose WHERE clause ends in "id IN ?" once per
 // IDChunk ids, and returns the total number of rows changed. The ids are
 // written into the statement rather than bound (they are numbers from the
@@ -190,15 +203,8 @@ func PendingRequestFiles(tx *gorm.DB, nodeFromID, groupToID int64) (map[int64]bo
 func execByIDs(tx *gorm.DB, sql string, ids []int64, args ...any) (int64, error) {
 	var total int64
 	for start := 0; start < len(ids); start += IDChunk {
-		list := []byte{'('}
-		for i, id := range ids[start:min(start+IDChunk, len(ids))] {
-			if i > 0 {
-				list = append(list, ',')
-			}
-			list = strconv.AppendInt(list, id, 10)
-		}
-		list = append(list, ')')
-		res := tx.Exec(strings.TrimSuffix(sql, "?")+string(list), args...)
+		list := "(" + idList(ids[start:min(start+IDChunk, len(ids))]) + ")"
+		res := tx.Exec(strings.TrimSuffix(sql, "?")+list, args...)
 		if res.Error != nil {
 			return total, res.Error
 		}

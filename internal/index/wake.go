@@ -72,16 +72,3 @@ func pendingAfter(engine db.Engine, after RequestMarks, groupIDs, nodeIDs []int6
 	}
 	return "SELECT " + strings.Join(parts, " OR ")
 }
-
-// idList spells ids for an IN list: they are numbers, so no placeholders
-// are needed.
-func idList(ids []int64) string {
-	b := make([]byte, 0, 8*len(ids))
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(b)
-}

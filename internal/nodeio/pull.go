@@ -497,17 +497,15 @@ func (n *DefaultNode) pullRemote(ctx context.Context, reqs []*db.ArchiveFileCopy
 		if !n.onNode(ctx) {
 			return errNodeGone
 		}
-		for _, f := range placed {
-			dir := filepath.Dir(pulls[f.Index].job.Dst)
-			if coming[dir]--; coming[dir] == 0 {
-				guards.drop(dir)
-			}
-		}
 		end := time.Now()
 		var got []index.Pull
 		var idx []int
 		for _, f := range placed {
 			pp := pulls[f.Index]
+			dir := filepath.Dir(pp.job.Dst)
+			if coming[dir]--; coming[dir] == 0 {
+				guards.drop(dir)
+			}
 			p := index.Pull{Req: pp.req, Start: start, End: end}
 			var ok bool
 			if p.MD5, ok = n.pulledMD5(ctx, pp.req, f.Result, pp.job.Dst); ok {
