@@ -76,7 +76,10 @@ func (w *watchers) update(ctx context.Context, n *node) {
 			log.Warnf("Unable to start auto import on node \"%s\": %v", row.Name, err)
 			return
 		}
-		run = func() { w.native(wctx, n, root, fsw) }
+		// The tree is watched before the catch-up scan is queued, so
+		// that a file is either seen by the scan or reported by inotify.
+		watchTree(wctx, fsw, root, nil)
+		run = func() { w.native(wctx, n, fsw) }
 	} else {
 		run = func() { w.poll(wctx, n, root) }
 	}
@@ -125,10 +128,11 @@ func (w *watchers) stopAll() {
 // each.
 const coalesce = 100 * time.Millisecond
 
-// native follows inotify events. inotify is not recursive: every directory
-// of the tree is watched, including those that appear later, whose files
-// are imported at once since their creation may have gone unseen.
-func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnotify.Watcher) {
+// native follows inotify events on fsw, which watches the tree already
+// (watchTree). inotify is not recursive: directories that appear later are
+// watched too, and their files imported at once since their creation may
+// have gone unseen.
+func (w *watchers) native(ctx context.Context, n *node, fsw *fsnotify.Watcher) {
 	defer fsw.Close()
 	log := logging.FromContext(ctx, logging.LoggerDaemonAutoImport)
 	var pending []string
@@ -140,22 +144,6 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 		}
 		pending = append(pending, p)
 	}
-	addTree := func(dir string, importFiles bool) {
-		walkTree(ctx, dir, func(p string, d fs.DirEntry) {
-			switch {
-			case fsutil.IsStaging(p) || fsutil.InStaging(p):
-				// A batch pull's files, unverified until moved out.
-			case d.IsDir():
-				if err := fsw.Add(p); err != nil {
-					log.Warnf("Unable to watch %s: %v", p, err)
-				}
-			case importFiles && d.Type().IsRegular() && !fsutil.IsDotFile(p):
-				importFile(p)
-			}
-		})
-	}
-	addTree(root, false)
-
 	for {
 		select {
 		case <-ctx.Done():
@@ -185,7 +173,7 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 					continue
 				}
 				if fi.IsDir() {
-					addTree(ev.Name, true)
+					watchTree(ctx, fsw, ev.Name, importFile)
 				} else if !fsutil.IsDotFile(ev.Name) {
 					importFile(ev.Name)
 				}
@@ -197,6 +185,23 @@ func (w *watchers) native(ctx context.Context, n *node, root string, fsw *fsnoti
 			}
 		}
 	}
+}
+
+// watchTree has fsw watch dir and every directory below it, and calls
+// found, when not nil, with the files already there.
+func watchTree(ctx context.Context, fsw *fsnotify.Watcher, dir string, found func(string)) {
+	walkTree(ctx, dir, func(p string, d fs.DirEntry) {
+		switch {
+		case fsutil.IsStaging(p) || fsutil.InStaging(p):
+			// A batch pull's files, unverified until moved out.
+		case d.IsDir():
+			if err := fsw.Add(p); err != nil {
+				logging.FromContext(ctx, logging.LoggerDaemonAutoImport).Warnf("Unable to watch %s: %v", p, err)
+			}
+		case found != nil && d.Type().IsRegular() && !fsutil.IsDotFile(p):
+			found(p)
+		}
+	})
 }
 
 // poll rescans the tree every daemon.auto_import_interval seconds, for
